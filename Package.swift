@@ -1,0 +1,104 @@
+// swift-tools-version:6.0
+//
+// Slotgate: a cluster-aware Redis proxy. Any single-node Redis client points at one port
+// and talks to a whole Redis Cluster through it.
+
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "slotgate",
+    products: [
+        .executable(name: "slotgate", targets: ["slotgate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        // The system hiredis (Debian's libhiredis-dev): redisReader frames node replies,
+        // redisContext talks to nodes synchronously on the topology monitor thread.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // Wire protocol: client request parsing, reply framing over redisReader, encoders.
+        .target(
+            name: "SlotgateRESP",
+            dependencies: [
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The cluster model: hash slots, slot maps, command table, topology discovery.
+        .target(
+            name: "SlotgateCluster",
+            dependencies: [
+                "SlotgateRESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The proxy itself: client sessions, node links, routing, redirects, configuration.
+        .target(
+            name: "SlotgateProxy",
+            dependencies: [
+                "SlotgateRESP",
+                "SlotgateCluster",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "slotgate",
+            dependencies: [
+                "SlotgateProxy",
+                "SlotgateCluster",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SlotgateRESPTests",
+            dependencies: ["SlotgateRESP", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SlotgateClusterTests",
+            dependencies: ["SlotgateCluster", "SlotgateRESP", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SlotgateProxyTests",
+            dependencies: ["SlotgateProxy", "SlotgateCluster"],
+            swiftSettings: strictSettings
+        ),
+        // Live tests: each suite starts real redis-server processes in cluster mode.
+        .testTarget(
+            name: "SlotgateIntegrationTests",
+            dependencies: [
+                "SlotgateProxy",
+                "SlotgateCluster",
+                "SlotgateRESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,26 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+/// Everything an event loop needs to route commands: the slot map and the command table, as one
+/// immutable value the topology monitor hands to every loop.
+public struct ClusterView: Sendable {
+    /// Grows by one each time the slot map changes; tells operators and tests which map is in use.
+    public let version: Int
+    public let slotMap: SlotMap
+    public let commands: CommandTable
+
+    public init(version: Int, slotMap: SlotMap, commands: CommandTable) {
+        self.version = version
+        self.slotMap = slotMap
+        self.commands = commands
+    }
+}
+
+/// What the topology monitor tells the event loops.
+public enum TopologyUpdate: Sendable {
+    /// A new view to route with.
+    case available(ClusterView)
+    /// No view could be built yet; the reason is for the clients' `-CLUSTERDOWN` replies.
+    case unavailable(reason: String)
+}

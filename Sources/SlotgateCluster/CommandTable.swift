@@ -1,0 +1,82 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+
+/// Every command the cluster knows, with its key positions, loaded from the cluster's own
+/// `COMMAND` reply when the proxy starts.
+///
+/// It answers the router's two questions: is this a command the cluster accepts with this many
+/// arguments, and which arguments are its keys. The error texts for unknown commands and wrong
+/// arity are the ones Redis itself gives.
+public struct CommandTable: Sendable {
+    private let commands: [String: CommandSpec]
+
+    public init(_ commands: [CommandSpec]) {
+        self.commands = Dictionary(commands.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// How many top-level commands the table holds.
+    public var count: Int { self.commands.count }
+
+    /// The spec of a top-level command by lower-case name.
+    public subscript(name: String) -> CommandSpec? { self.commands[name] }
+
+    /// The outcome of looking a request up.
+    public enum Lookup: Sendable {
+        case found(CommandSpec)
+        /// The error text to send, without the leading `-`.
+        case rejected(String)
+    }
+
+    /// Finds the spec for a request (descending into a container's subcommand) and checks its arity.
+    public func lookup(_ arguments: [ByteBuffer]) -> Lookup {
+        let typedName = String(buffer: arguments[0])
+        guard let spec = self.commands[typedName.lowercased()] else {
+            return .rejected(Self.unknownCommandMessage(typedName, arguments))
+        }
+        guard spec.acceptsArgumentCount(arguments.count) else {
+            return .rejected(Self.arityMessage(spec.name))
+        }
+        guard !spec.subcommands.isEmpty else { return .found(spec) }
+        let typedSubcommand = String(buffer: arguments[1])
+        guard let subcommand = spec.subcommands[typedSubcommand.lowercased()] else {
+            return .rejected("ERR unknown subcommand '\(typedSubcommand.prefix(128))'. Try \(typedName.uppercased()) HELP.")
+        }
+        guard subcommand.acceptsArgumentCount(arguments.count) else {
+            return .rejected(Self.arityMessage(subcommand.name))
+        }
+        return .found(subcommand)
+    }
+
+    /// Calls `visit` with the index of each key of a request whose spec is `spec`.
+    public static func visitKeyIndexes(of spec: CommandSpec, in arguments: [ByteBuffer], _ visit: (Int) -> Void) {
+        for keySpec in spec.keySpecs {
+            keySpec.visitKeyIndexes(
+                argumentCount: arguments.count,
+                argumentEquals: { index, keyword in
+                    let argument = arguments[index]
+                    return argument.readableBytes == keyword.utf8.count
+                        && zip(argument.readableBytesView, keyword.utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+                },
+                integerArgument: { Int(String(buffer: arguments[$0])) },
+                visit
+            )
+        }
+    }
+
+    /// Redis's text for a wrong argument count.
+    public static func arityMessage(_ fullName: String) -> String {
+        "ERR wrong number of arguments for '\(fullName)' command"
+    }
+
+    /// Redis's text for a command it does not know, quoting the first arguments.
+    public static func unknownCommandMessage(_ typedName: String, _ arguments: [ByteBuffer]) -> String {
+        var quoted = ""
+        for argument in arguments.dropFirst() where quoted.utf8.count < 128 {
+            quoted += "'\(String(buffer: argument).prefix(128 - quoted.utf8.count))' "
+        }
+        return "ERR unknown command '\(typedName.prefix(128))', with args beginning with: \(quoted)"
+    }
+}

@@ -1,0 +1,69 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+/// One of the 16384 hash slots a Redis Cluster divides its keys into.
+///
+/// A key's slot is CRC16 (XMODEM) of the key modulo 16384, where only the part between the first
+/// `{` and the next `}` is hashed when that part is not empty (the hash tag), exactly as the Redis
+/// Cluster specification says. Keys that must live together share a tag: `{user1000}.following`.
+public struct HashSlot: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// How many slots a cluster has.
+    public static let count = 16384
+
+    public let rawValue: UInt16
+
+    public init?(rawValue: Int) {
+        guard (0..<Self.count).contains(rawValue) else { return nil }
+        self.rawValue = UInt16(rawValue)
+    }
+
+    /// The slot of a key given as raw bytes.
+    public init(key: UnsafeRawBufferPointer) {
+        let hashed = Self.hashedPart(of: key)
+        self.rawValue = CRC16.xmodem(hashed) & UInt16(Self.count - 1)
+    }
+
+    /// The slot of a key given as bytes.
+    public init(key: some Collection<UInt8>) {
+        self = Array(key).withUnsafeBytes { HashSlot(key: $0) }
+    }
+
+    /// The slot of a key given as a string (its UTF-8 bytes).
+    public init(key: String) {
+        self.init(key: Array(key.utf8))
+    }
+
+    public static func < (lhs: HashSlot, rhs: HashSlot) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var description: String { String(self.rawValue) }
+
+    /// The bytes that decide the slot: the hash tag if the key has a non-empty one, else the whole key.
+    private static func hashedPart(of key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard let open = key.firstIndex(of: UInt8(ascii: "{")) else { return key }
+        let afterOpen = key.index(after: open)
+        guard let close = key[afterOpen...].firstIndex(of: UInt8(ascii: "}")), close > afterOpen else { return key }
+        return UnsafeRawBufferPointer(rebasing: key[afterOpen..<close])
+    }
+}
+
+/// CRC16 with the XMODEM parameters (polynomial 0x1021, initial value 0), the checksum Redis
+/// Cluster hashes keys with.
+enum CRC16 {
+    /// The byte-at-a-time lookup table, derived from the polynomial once.
+    private static let table: [UInt16] = (0..<256).map { byte in
+        var crc = UInt16(byte) << 8
+        for _ in 0..<8 {
+            crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1
+        }
+        return crc
+    }
+
+    static func xmodem(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
+        var crc: UInt16 = 0
+        for byte in bytes {
+            crc = (crc << 8) ^ self.table[Int(UInt8(crc >> 8) ^ byte)]
+        }
+        return crc
+    }
+}

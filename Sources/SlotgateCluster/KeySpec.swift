@@ -1,0 +1,116 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+/// Where a command's keys are, as Redis 7 describes it in the `key_specs` of its `COMMAND` reply:
+/// first a rule for where the search begins, then a rule for which arguments from there are keys.
+///
+/// Reading key positions from the server, rather than from a list compiled into the proxy, is
+/// what lets new commands and module commands route without a Slotgate release.
+public struct KeySpec: Sendable, Hashable {
+    /// Where the first key (or the key count) is found.
+    public enum BeginSearch: Sendable, Hashable {
+        /// At a fixed argument index.
+        case index(Int)
+        /// Just after the first argument equal to `keyword` (case-insensitive), searching from
+        /// `startFrom` (negative: from the end, backwards).
+        case keyword(String, startFrom: Int)
+        /// The server gives no rule; keys can't be found without asking it (`COMMAND GETKEYS`).
+        case unknown
+    }
+
+    /// Which arguments, from the beginning found, are keys.
+    public enum FindKeys: Sendable, Hashable {
+        /// Keys from the beginning up to `lastKey` (relative; negative counts from the end), every
+        /// `step`; with `limit` > 0 the range is divided by it (Redis's rule for `lastKey == -1`).
+        case range(lastKey: Int, step: Int, limit: Int)
+        /// The argument at `keyCountIndex` (relative) says how many keys follow, starting at
+        /// `firstKey` (relative), every `step`.
+        case keyCount(keyCountIndex: Int, firstKey: Int, step: Int)
+        /// The server gives no rule.
+        case unknown
+    }
+
+    public var beginSearch: BeginSearch
+    public var findKeys: FindKeys
+
+    public init(beginSearch: BeginSearch, findKeys: FindKeys) {
+        self.beginSearch = beginSearch
+        self.findKeys = findKeys
+    }
+
+    /// Whether the proxy can find this spec's keys itself.
+    public var isComplete: Bool {
+        self.beginSearch != .unknown && self.findKeys != .unknown
+    }
+
+    /// Calls `visit` with the index of every key this spec finds among `argumentCount` arguments,
+    /// following Redis's own `getKeysUsingKeySpecs`. Indexes past the end are not visited: the
+    /// server reports such a command's syntax error itself.
+    ///
+    /// - Parameters:
+    ///   - argumentCount: how many arguments the command has, its name included.
+    ///   - argumentEquals: whether the argument at an index equals a keyword, ignoring case.
+    ///   - integerArgument: the argument at an index read as an integer.
+    ///   - visit: receives each key index.
+    public func visitKeyIndexes(
+        argumentCount: Int,
+        argumentEquals: (Int, String) -> Bool,
+        integerArgument: (Int) -> Int?,
+        _ visit: (Int) -> Void
+    ) {
+        // 1. Find where the keys begin.
+        var first: Int
+        switch self.beginSearch {
+        case .index(let index):
+            first = index
+        case .keyword(let keyword, let startFrom):
+            let start = startFrom > 0 ? startFrom : argumentCount + startFrom
+            let end = startFrom > 0 ? argumentCount - 1 : 1
+            var found: Int? = nil
+            var index = start
+            while index != end && index >= 1 && index < argumentCount {
+                if argumentEquals(index, keyword) {
+                    found = index + 1
+                    break
+                }
+                index += start <= end ? 1 : -1
+            }
+            guard let found else { return }
+            first = found
+        case .unknown:
+            return
+        }
+        guard first < argumentCount else { return }
+
+        // 2. Find the last key and the step between keys.
+        let last: Int
+        let step: Int
+        switch self.findKeys {
+        case .range(let lastKey, let keyStep, let limit):
+            step = keyStep
+            if lastKey >= 0 {
+                last = first + lastKey
+            } else if limit == 0 {
+                last = argumentCount + lastKey
+            } else {
+                last = first + ((argumentCount - first) / limit + lastKey)
+            }
+        case .keyCount(let keyCountIndex, let firstKey, let keyStep):
+            step = keyStep
+            guard keyCountIndex < argumentCount - first, let count = integerArgument(first + keyCountIndex), count >= 0 else { return }
+            first += firstKey
+            last = first + count - 1
+        case .unknown:
+            return
+        }
+
+        // 3. Visit the keys.
+        guard step > 0 else { return }
+        var index = first
+        while index <= last && index < argumentCount {
+            visit(index)
+            index += step
+        }
+    }
+}

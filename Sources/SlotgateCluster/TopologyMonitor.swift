@@ -1,0 +1,144 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Logging
+import SlotgateRESP
+
+/// Keeps the proxy's picture of the cluster current.
+///
+/// It runs on a thread of its own, because it talks to nodes through hiredis's blocking
+/// `redisContext` and must never block an event loop. It asks nodes for `CLUSTER SLOTS` (and once
+/// for `COMMAND`) at start, on a timer, and whenever an event loop reports evidence of change
+/// (MOVED, a lost link), at most once per minimum interval. Each new view is handed to
+/// the `publish` function given to ``start(publish:)``, which passes it on to the event loops. Until the first view exists it retries with
+/// backoff and publishes why the cluster is unavailable.
+public final class TopologyMonitor: Sendable {
+    /// How the monitor finds and refreshes the topology.
+    public struct Configuration: Sendable {
+        /// Nodes to ask first; every node of the last map is asked too.
+        public var seeds: [NodeAddress]
+        /// Time between refreshes when nothing asks for one.
+        public var refreshInterval: Duration
+        /// Least time between two refreshes, however many are asked for.
+        public var minimumRefreshInterval: Duration
+        /// Limit on connecting to a node and on each reply.
+        public var nodeTimeout: Duration
+
+        public init(seeds: [NodeAddress], refreshInterval: Duration, minimumRefreshInterval: Duration, nodeTimeout: Duration) {
+            self.seeds = seeds
+            self.refreshInterval = refreshInterval
+            self.minimumRefreshInterval = minimumRefreshInterval
+            self.nodeTimeout = nodeTimeout
+        }
+    }
+
+    private let configuration: Configuration
+    private let logger: Logger
+    private let signal = RefreshSignal()
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Starts the monitor thread; the first discovery begins at once and every outcome goes to `publish`.
+    public func start(publish: @escaping @Sendable (TopologyUpdate) -> Void) {
+        let thread = Thread { [self] in
+            var discovery = TopologyDiscovery(configuration: self.configuration, logger: self.logger)
+            discovery.run(signal: self.signal, publish: publish)
+        }
+        thread.name = "slotgate-topology"
+        thread.start()
+    }
+
+    /// Asks for a refresh soon; cheap and non-blocking, safe to call from any event loop.
+    public func requestRefresh() {
+        self.signal.request()
+    }
+
+    /// Stops the monitor thread after its current refresh.
+    public func stop() {
+        self.signal.stop()
+    }
+}
+
+/// The monitor thread's own state: the last view and how to build the next one.
+private struct TopologyDiscovery {
+    let configuration: TopologyMonitor.Configuration
+    let logger: Logger
+    private var current: ClusterView?
+    private var backoff: Duration = .milliseconds(100)
+
+    init(configuration: TopologyMonitor.Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    mutating func run(signal: RefreshSignal, publish: (TopologyUpdate) -> Void) {
+        var lastAttempt = ContinuousClock.now - self.configuration.refreshInterval
+        while true {
+            let deadline = lastAttempt + (self.current == nil ? self.backoff : self.configuration.refreshInterval)
+            guard signal.waitForRefresh(earliest: lastAttempt + self.configuration.minimumRefreshInterval, deadline: deadline) else { return }
+            lastAttempt = .now
+            self.refresh(publish: publish)
+        }
+    }
+
+    private mutating func refresh(publish: (TopologyUpdate) -> Void) {
+        var failures: [String] = []
+        for node in self.candidates() {
+            do {
+                let (slotMap, commands) = try self.ask(node)
+                self.backoff = .milliseconds(100)
+                guard slotMap != self.current?.slotMap else { return }
+                let view = ClusterView(version: (self.current?.version ?? 0) + 1, slotMap: slotMap, commands: commands)
+                self.logger.info(
+                    "slot map updated",
+                    metadata: [
+                        "map.version": "\(view.version)", "map.masters": "\(slotMap.shards.count)",
+                        "map.slots": "\(slotMap.assignedSlotCount)", "map.source": "\(node)",
+                    ]
+                )
+                self.current = view
+                publish(.available(view))
+                return
+            } catch {
+                failures.append("\(node): \(error)")
+            }
+        }
+        let reason = "cannot reach any cluster node (\(failures.joined(separator: "; ")))"
+        self.logger.warning("topology refresh failed", metadata: ["reason": "\(reason)"])
+        if self.current == nil {
+            self.backoff = min(self.backoff * 2, .seconds(5))
+            publish(.unavailable(reason: reason))
+        }
+    }
+
+    /// Nodes to ask, the last map's first (the seeds may be the ones that died), then the seeds.
+    private func candidates() -> [NodeAddress] {
+        var seen = Set<NodeAddress>()
+        return ((self.current?.slotMap.allNodes ?? []) + self.configuration.seeds).filter { seen.insert($0).inserted }
+    }
+
+    private func ask(_ node: NodeAddress) throws -> (SlotMap, CommandTable) {
+        let connection = try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.configuration.nodeTimeout)
+        let slotsReply = try connection.command(["CLUSTER", "SLOTS"])
+        if case .error(let message) = slotsReply { throw TopologyError(message) }
+        guard let slotMap = SlotMap(clusterSlotsReply: slotsReply, queriedHost: node.host), slotMap.assignedSlotCount > 0 else {
+            throw TopologyError("no slots are assigned")
+        }
+        if let commands = self.current?.commands { return (slotMap, commands) }
+        guard let commands = CommandTable(commandReply: try connection.command(["COMMAND"])) else {
+            throw TopologyError("COMMAND reply could not be read")
+        }
+        return (slotMap, commands)
+    }
+}
+
+/// A node answered, but not with a usable topology.
+struct TopologyError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

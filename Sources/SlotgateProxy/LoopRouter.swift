@@ -1,0 +1,230 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Logging
+import NIOCore
+import NIOPosix
+import SlotgateCluster
+import SlotgateRESP
+
+/// Routes the commands of one event loop's clients to the cluster.
+///
+/// Each event loop has exactly one router, and everything it owns — the current cluster view, its
+/// node links, the lists of links and sessions waiting to be flushed — is touched only on that
+/// loop. That is the share-nothing rule: no locks and no thread hops per command. New views
+/// arrive from the topology monitor as immutable values, installed by a task on this loop.
+final class LoopRouter {
+    let eventLoop: any EventLoop
+    let logger: Logger
+    private let settings: RouterSettings
+    private let monitor: TopologyMonitor
+    private var view: ClusterView?
+    private var unavailableReason = "topology discovery has not finished"
+    private var links: [NodeAddress: NodeLink] = [:]
+    /// Nodes that refused a connection, and when to try them again.
+    private var reconnectBackoff: [NodeAddress: (notBefore: NIODeadline, delay: TimeAmount, reason: String)] = [:]
+    private var linksAwaitingFlush: [NodeLink] = []
+    private var sessionsAwaitingFlush: [ClientSession] = []
+    private var nextKeylessShard = 0
+    private let askingCommand: ByteBuffer = {
+        var bytes = ByteBuffer()
+        bytes.writeRESPCommand(["ASKING"])
+        return bytes
+    }()
+
+    init(eventLoop: any EventLoop, settings: RouterSettings, monitor: TopologyMonitor, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.settings = settings
+        self.monitor = monitor
+        self.logger = logger
+    }
+
+    /// Takes a new view (or news that there is none yet) from the topology monitor.
+    func install(_ update: TopologyUpdate) {
+        switch update {
+        case .available(let view):
+            self.view = view
+        case .unavailable(let reason):
+            self.unavailableReason = reason
+        }
+    }
+
+    // MARK: - Routing
+
+    /// Decides where a client's command goes and sends it, or answers it with an error.
+    func dispatch(_ command: RESPCommand, name: String, replySlot: ReplySlot) {
+        guard let view = self.view else {
+            replySlot.fillError(ProxyErrors.noSlotMap(self.unavailableReason))
+            return
+        }
+        let spec: CommandSpec
+        switch view.commands.lookup(command.arguments) {
+        case .rejected(let message):
+            replySlot.fillError(message)
+            return
+        case .found(let found):
+            spec = found
+        }
+
+        var slot: HashSlot? = nil
+        var spansSlots = false
+        CommandTable.visitKeyIndexes(of: spec, in: command.arguments) { index in
+            let keySlot = command.arguments[index].withUnsafeReadableBytes { HashSlot(key: $0) }
+            if let slot, slot != keySlot { spansSlots = true }
+            slot = slot ?? keySlot
+        }
+        guard !spansSlots else {
+            replySlot.fillError(ProxyErrors.crossSlot)
+            return
+        }
+        self.route(RoutedRequest(wire: command.wire, slot: slot, replySlot: replySlot))
+    }
+
+    /// Sends a request to the master of its slot (any master for a command without keys).
+    private func route(_ request: RoutedRequest) {
+        guard let view = self.view else {
+            request.replySlot?.fillError(ProxyErrors.noSlotMap(self.unavailableReason))
+            return
+        }
+        let target: NodeAddress
+        if let slot = request.slot {
+            guard let master = view.slotMap.master(for: slot) else {
+                request.replySlot?.fillError(ProxyErrors.slotNotServed)
+                return
+            }
+            target = master
+        } else {
+            let shards = view.slotMap.shards
+            self.nextKeylessShard = (self.nextKeylessShard + 1) % shards.count
+            target = shards[self.nextKeylessShard].master
+        }
+        self.send(request, to: target)
+    }
+
+    private func send(_ request: RoutedRequest, to node: NodeAddress) {
+        if let link = self.links[node] {
+            link.send(request)
+            return
+        }
+        if let backoff = self.reconnectBackoff[node], backoff.notBefore > .now() {
+            request.replySlot?.fillError(ProxyErrors.cannotConnect(node, backoff.reason))
+            return
+        }
+        let link = self.connect(to: node)
+        link.send(request)
+    }
+
+    private func connect(to node: NodeAddress) -> NodeLink {
+        let link = NodeLink(address: node, router: self)
+        self.links[node] = link
+        let loopBound = NIOLoopBound((link, self), eventLoop: self.eventLoop)
+        ClientBootstrap(group: self.eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .connectTimeout(self.settings.connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let (link, router) = loopBound.value
+                    try channel.pipeline.syncOperations.addHandler(NodeLinkHandler(link: link, router: router))
+                }
+            }
+            .connect(host: node.host, port: node.port)
+            .whenFailure { error in
+                let (link, router) = loopBound.value
+                link.connectFailed(error)
+                router.flushPending()
+            }
+        self.logger.debug("connecting to node", metadata: ["upstream.node": "\(node)"])
+        return link
+    }
+
+    // MARK: - Replies
+
+    /// A node answered `request`. Redirects and retry-later errors are handled here, because they
+    /// mean the command did not run; every other reply goes to the client as it is.
+    func replyArrived(_ reply: FramedReply, for request: RoutedRequest, from link: NodeLink) {
+        guard let replySlot = request.replySlot, replySlot.isAwaited else { return }
+        if reply.kind == .error && request.attempts < self.settings.maxRedirects {
+            var retry = request
+            retry.attempts += 1
+            if reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK "), let redirect = Redirect(errorText: reply.lineText) {
+                self.follow(redirect, retry)
+                return
+            }
+            if reply.isError(startingWith: "TRYAGAIN") || reply.isError(startingWith: "CLUSTERDOWN") {
+                self.monitor.requestRefresh()
+                let delay = self.settings.retryDelay * Int64(1 << min(request.attempts, 6))
+                let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+                self.eventLoop.scheduleTask(in: delay) {
+                    loopBound.value.route(retry)
+                    loopBound.value.flushPending()
+                }
+                return
+            }
+        }
+        replySlot.fill(reply.bytes)
+    }
+
+    private func follow(_ redirect: Redirect, _ request: RoutedRequest) {
+        switch redirect.kind {
+        case .moved:
+            self.monitor.requestRefresh()
+            self.send(request, to: redirect.target)
+        case .ask:
+            // ASKING and the command, back to back on the same link; the map stays as it is.
+            self.send(RoutedRequest(wire: self.askingCommand, slot: nil, replySlot: nil), to: redirect.target)
+            self.send(request, to: redirect.target)
+        }
+    }
+
+    // MARK: - Link lifecycle
+
+    /// A link closed or never opened: forget it, and ask for a refresh since a node may be gone.
+    func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsInFlight: Int) {
+        if self.links[link.address] === link {
+            self.links[link.address] = nil
+        }
+        if connectFailed {
+            let previous = self.reconnectBackoff[link.address]?.delay
+            let delay = previous.map { min($0 * 2, self.settings.maxReconnectDelay) } ?? self.settings.reconnectDelay
+            self.reconnectBackoff[link.address] = (.now() + delay, delay, "connection refused or timed out; retrying in \(delay.nanoseconds / 1_000_000) ms")
+        } else {
+            self.reconnectBackoff[link.address] = nil
+        }
+        self.logger.warning(
+            connectFailed ? "cannot connect to node" : "node link lost",
+            metadata: ["upstream.node": "\(link.address)", "requests.failed": "\(requestsInFlight)"]
+        )
+        self.monitor.requestRefresh()
+    }
+
+    // MARK: - Flushing
+
+    func linkAwaitsFlush(_ link: NodeLink) {
+        self.linksAwaitingFlush.append(link)
+    }
+
+    func sessionAwaitsFlush(_ session: ClientSession) {
+        self.sessionsAwaitingFlush.append(session)
+    }
+
+    /// Flushes every link and session written to since the last flush: one syscall each per burst.
+    func flushPending() {
+        var index = 0
+        while index < self.linksAwaitingFlush.count {
+            self.linksAwaitingFlush[index].flush()
+            index += 1
+        }
+        self.linksAwaitingFlush.removeAll(keepingCapacity: true)
+        index = 0
+        while index < self.sessionsAwaitingFlush.count {
+            self.sessionsAwaitingFlush[index].flush()
+            index += 1
+        }
+        self.sessionsAwaitingFlush.removeAll(keepingCapacity: true)
+    }
+}
+
+@available(*, unavailable)
+extension LoopRouter: Sendable {}

@@ -1,0 +1,146 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Logging
+import NIOCore
+import SlotgateCluster
+import SlotgateRESP
+
+/// The connection from one event loop to one cluster node, shared by all of that loop's clients.
+///
+/// Requests from many clients are pipelined onto it; the node answers in order, so the link keeps
+/// a queue of the requests in flight and matches each framed reply to the oldest. While the TCP
+/// connection is being made, requests wait in the queue and their bytes wait in `unsent`.
+/// When the connection drops, every request in flight is answered with an error naming the node
+/// and never re-sent: it may have run.
+final class NodeLink {
+    let address: NodeAddress
+    private unowned let router: LoopRouter
+    private var context: ChannelHandlerContext?
+    private var inFlight = CircularBuffer<RoutedRequest>(initialCapacity: 64)
+    /// Bytes of queued requests not yet written because the connection is not up.
+    private var unsent: [ByteBuffer] = []
+    private let framer = RESPReplyFramer()
+    private var awaitsFlush = false
+    private var isClosed = false
+
+    init(address: NodeAddress, router: LoopRouter) {
+        self.address = address
+        self.router = router
+    }
+
+    /// Queues a request and writes it, or keeps its bytes until the connection is up.
+    func send(_ request: RoutedRequest) {
+        self.inFlight.append(request)
+        guard let context = self.context else {
+            self.unsent.append(request.wire)
+            return
+        }
+        context.write(NIOAny(request.wire), promise: nil)
+        if !self.awaitsFlush {
+            self.awaitsFlush = true
+            self.router.linkAwaitsFlush(self)
+        }
+    }
+
+    /// Sends what was written since the last flush.
+    func flush() {
+        self.awaitsFlush = false
+        self.context?.flush()
+    }
+
+    // MARK: - Events from the channel
+
+    /// The connection is up: write what waited for it.
+    func connected(_ context: ChannelHandlerContext) {
+        self.context = context
+        for bytes in self.unsent {
+            context.write(NIOAny(bytes), promise: nil)
+        }
+        self.unsent.removeAll()
+        context.flush()
+    }
+
+    /// Bytes from the node: frame them and hand each reply to the router with its request.
+    func received(_ bytes: ByteBuffer) {
+        self.framer.feed(bytes)
+        do {
+            while let reply = try self.framer.next() {
+                guard let request = self.inFlight.popFirst() else {
+                    throw RESPReplyFramingError(message: "a reply arrived for no request")
+                }
+                self.router.replyArrived(reply, for: request, from: self)
+            }
+        } catch {
+            self.router.logger.warning("node sent bytes that are not RESP; closing the link", metadata: ["upstream.node": "\(self.address)", "error": "\(error)"])
+            self.context?.close(promise: nil)
+        }
+    }
+
+    /// The connection could not be made: nothing was sent, so say exactly that.
+    func connectFailed(_ error: any Error) {
+        self.close(answering: ProxyErrors.cannotConnect(self.address, "\(error)"), connectFailed: true)
+    }
+
+    /// The connection dropped: requests in flight may have run on the node.
+    func disconnected() {
+        self.close(answering: ProxyErrors.linkLost(self.address), connectFailed: false)
+    }
+
+    private func close(answering message: String, connectFailed: Bool) {
+        guard !self.isClosed else { return }
+        self.isClosed = true
+        self.context = nil
+        self.unsent.removeAll()
+        let failed = self.inFlight
+        self.inFlight.removeAll()
+        self.router.linkClosed(self, connectFailed: connectFailed, requestsInFlight: failed.count)
+        for request in failed {
+            request.replySlot?.fillError(message)
+        }
+    }
+}
+
+/// The channel handler under a ``NodeLink``: feeds it reads, connection state and read bursts.
+final class NodeLinkHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let link: NodeLink
+    private let router: LoopRouter
+
+    init(link: NodeLink, router: LoopRouter) {
+        self.link = link
+        self.router = router
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.link.connected(context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.link.received(self.unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.router.flushPending()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.link.disconnected()
+        self.router.flushPending()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension NodeLink: Sendable {}
+
+@available(*, unavailable)
+extension NodeLinkHandler: Sendable {}

@@ -1,0 +1,58 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Logging
+import NIOCore
+import SlotgateCluster
+
+/// Everything that can be configured, as one value with every default spelled out here.
+///
+/// The file format (`proxy.conf`, see `ProxyConfiguration+File.swift`) and the command line both
+/// produce this value; `proxy.conf.example` documents each directive with the same defaults.
+public struct ProxyConfiguration: Sendable, Equatable {
+    /// Address the client port listens on (`bind`).
+    public var bind: String
+    /// The client port (`port`).
+    public var port: Int
+    /// Cluster nodes to discover the topology from (`cluster`, repeatable).
+    public var seeds: [NodeAddress]
+    /// Event loop threads; each serves its clients with its own node links (`threads`).
+    public var threads: Int
+    /// Least severe log level written (`log-level`).
+    public var logLevel: Logger.Level
+    /// Time between topology refreshes when nothing asks for one (`topology-refresh-interval`, ms).
+    public var topologyRefreshInterval: Duration
+    /// Least time between two topology refreshes (`topology-refresh-min-interval`, ms).
+    public var topologyMinimumRefreshInterval: Duration
+    /// Limit on connecting to a node (`connect-timeout`, ms); also bounds the monitor's replies.
+    public var connectTimeout: Duration
+    /// Redirects (MOVED/ASK) and retries (TRYAGAIN/CLUSTERDOWN) per command (`max-redirects`).
+    public var maxRedirects: Int
+    /// Largest bulk argument a client may send (`proto-max-bulk-len`).
+    public var protoMaxBulkLength: Int
+
+    public init(
+        bind: String = "127.0.0.1",
+        port: Int = 7777,
+        seeds: [NodeAddress] = [NodeAddress(host: "127.0.0.1", port: 7000)],
+        threads: Int = System.coreCount,
+        logLevel: Logger.Level = .info,
+        topologyRefreshInterval: Duration = .seconds(10),
+        topologyMinimumRefreshInterval: Duration = .milliseconds(200),
+        connectTimeout: Duration = .seconds(1),
+        maxRedirects: Int = 5,
+        protoMaxBulkLength: Int = 512 * 1024 * 1024
+    ) {
+        self.bind = bind
+        self.port = port
+        self.seeds = seeds
+        self.threads = threads
+        self.logLevel = logLevel
+        self.topologyRefreshInterval = topologyRefreshInterval
+        self.topologyMinimumRefreshInterval = topologyMinimumRefreshInterval
+        self.connectTimeout = connectTimeout
+        self.maxRedirects = maxRedirects
+        self.protoMaxBulkLength = protoMaxBulkLength
+    }
+}

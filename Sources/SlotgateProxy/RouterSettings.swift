@@ -1,0 +1,18 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+
+/// The part of the configuration the event loops' routers use, fixed when the proxy starts.
+struct RouterSettings: Sendable {
+    /// Redirects and retries one command may take before its last error is returned.
+    var maxRedirects: Int
+    /// Limit on making a connection to a node.
+    var connectTimeout: TimeAmount
+    /// First wait before retrying after `TRYAGAIN` or `CLUSTERDOWN`; doubles each retry.
+    var retryDelay: TimeAmount
+    /// First wait before reconnecting to a node that refused a connection; doubles up to `maxReconnectDelay`.
+    var reconnectDelay: TimeAmount
+    var maxReconnectDelay: TimeAmount
+}

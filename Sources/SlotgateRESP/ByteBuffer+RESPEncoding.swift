@@ -1,0 +1,80 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+
+/// Encoders for the RESP2 values the proxy writes itself: its own replies, errors and the
+/// commands it sends on its own behalf. Everything else travels as the bytes it came in.
+extension ByteBuffer {
+    /// Writes `+text\r\n`.
+    public mutating func writeRESPSimpleString(_ text: String) {
+        self.writeInteger(UInt8(ascii: "+"))
+        self.writeString(text)
+        self.writeCRLF()
+    }
+
+    /// Writes `-message\r\n`; `message` starts with the error code (`ERR`, `CROSSSLOT`, …).
+    /// Line breaks inside the message would break framing and are replaced by spaces.
+    public mutating func writeRESPError(_ message: String) {
+        self.writeInteger(UInt8(ascii: "-"))
+        if message.utf8.contains(where: { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }) {
+            self.writeString(String(message.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 }))
+        } else {
+            self.writeString(message)
+        }
+        self.writeCRLF()
+    }
+
+    /// Writes `:value\r\n`.
+    public mutating func writeRESPInteger(_ value: Int) {
+        self.writeInteger(UInt8(ascii: ":"))
+        self.writeString(String(value))
+        self.writeCRLF()
+    }
+
+    /// Writes a bulk string holding the readable bytes of `value`.
+    public mutating func writeRESPBulkString(_ value: ByteBuffer) {
+        self.writeRESPLengthHeader(UInt8(ascii: "$"), value.readableBytes)
+        self.writeImmutableBuffer(value)
+        self.writeCRLF()
+    }
+
+    /// Writes a bulk string holding `value`'s UTF-8 bytes.
+    public mutating func writeRESPBulkString(_ value: String) {
+        self.writeRESPLengthHeader(UInt8(ascii: "$"), value.utf8.count)
+        self.writeString(value)
+        self.writeCRLF()
+    }
+
+    /// Writes `*count\r\n`; the caller writes the elements.
+    public mutating func writeRESPArrayHeader(count: Int) {
+        self.writeRESPLengthHeader(UInt8(ascii: "*"), count)
+    }
+
+    /// Writes a command as a multibulk of bulk strings, the form nodes expect.
+    public mutating func writeRESPCommand(_ arguments: [String]) {
+        self.writeRESPArrayHeader(count: arguments.count)
+        for argument in arguments {
+            self.writeRESPBulkString(argument)
+        }
+    }
+
+    /// Writes a command as a multibulk of bulk strings, the form nodes expect.
+    public mutating func writeRESPCommand(_ arguments: [ByteBuffer]) {
+        self.writeRESPArrayHeader(count: arguments.count)
+        for argument in arguments {
+            self.writeRESPBulkString(argument)
+        }
+    }
+
+    private mutating func writeRESPLengthHeader(_ marker: UInt8, _ length: Int) {
+        self.writeInteger(marker)
+        self.writeString(String(length))
+        self.writeCRLF()
+    }
+
+    private mutating func writeCRLF() {
+        self.writeInteger(UInt16(0x0D0A))
+    }
+}

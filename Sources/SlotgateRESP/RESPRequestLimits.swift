@@ -1,0 +1,22 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+/// The bounds a client request must stay within, the same ones Redis enforces.
+///
+/// They exist so that a broken or hostile client is cut off with a protocol error before it can
+/// make the proxy hold unbounded memory for it; a declared length alone never allocates.
+public struct RESPRequestLimits: Sendable, Hashable {
+    /// Largest bulk argument, in bytes (Redis `proto-max-bulk-len`, 512 MB).
+    public var maxBulkLength: Int
+    /// Most arguments in one multibulk request (Redis: 1,048,576).
+    public var maxMultibulkCount: Int
+    /// Longest inline request or length line without a line end (Redis: 64 KB).
+    public var maxInlineLength: Int
+
+    public init(maxBulkLength: Int = 512 * 1024 * 1024, maxMultibulkCount: Int = 1024 * 1024, maxInlineLength: Int = 64 * 1024) {
+        self.maxBulkLength = maxBulkLength
+        self.maxMultibulkCount = maxMultibulkCount
+        self.maxInlineLength = maxInlineLength
+    }
+}
