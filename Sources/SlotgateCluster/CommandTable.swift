@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
+import SlotgateRESP
 
 /// Every command the cluster knows, with its key positions, loaded from the cluster's own
 /// `COMMAND` reply when the proxy starts.
@@ -39,10 +40,12 @@ public struct CommandTable: Sendable {
         guard spec.acceptsArgumentCount(arguments.count) else {
             return .rejected(Self.arityMessage(spec.name))
         }
-        guard !spec.subcommands.isEmpty else { return .found(spec) }
+        // A container named alone (bare `COMMAND`) is a command of its own when its arity allows it.
+        guard !spec.subcommands.isEmpty, arguments.count >= 2 else { return .found(spec) }
         let typedSubcommand = String(buffer: arguments[1])
         guard let subcommand = spec.subcommands[typedSubcommand.lowercased()] else {
-            return .rejected("ERR unknown subcommand '\(typedSubcommand.prefix(128))'. Try \(typedName.uppercased()) HELP.")
+            let shown = String(decoding: typedSubcommand.utf8.prefix(128), as: UTF8.self)
+            return .rejected("ERR unknown subcommand '\(shown)'. Try \(typedName.uppercased()) HELP.")
         }
         guard subcommand.acceptsArgumentCount(arguments.count) else {
             return .rejected(Self.arityMessage(subcommand.name))
@@ -53,17 +56,21 @@ public struct CommandTable: Sendable {
     /// Calls `visit` with the index of each key of a request whose spec is `spec`.
     public static func visitKeyIndexes(of spec: CommandSpec, in arguments: [ByteBuffer], _ visit: (Int) -> Void) {
         for keySpec in spec.keySpecs {
-            keySpec.visitKeyIndexes(
-                argumentCount: arguments.count,
-                argumentEquals: { index, keyword in
-                    let argument = arguments[index]
-                    return argument.readableBytes == keyword.utf8.count
-                        && zip(argument.readableBytesView, keyword.utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 }
-                },
-                integerArgument: { Int(String(buffer: arguments[$0])) },
-                visit
-            )
+            self.visitKeyIndexes(of: keySpec, in: arguments, visit)
         }
+    }
+
+    private static func visitKeyIndexes(of keySpec: KeySpec, in arguments: [ByteBuffer], _ visit: (Int) -> Void) {
+        keySpec.visitKeyIndexes(
+            argumentCount: arguments.count,
+            argumentEquals: { index, keyword in
+                let argument = arguments[index]
+                return argument.readableBytes == keyword.utf8.count
+                    && zip(argument.readableBytesView, keyword.utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+            },
+            integerArgument: { arguments[$0].redisInteger },
+            visit
+        )
     }
 
     /// Redis's text for a wrong argument count.
@@ -71,12 +78,14 @@ public struct CommandTable: Sendable {
         "ERR wrong number of arguments for '\(fullName)' command"
     }
 
-    /// Redis's text for a command it does not know, quoting the first arguments.
+    /// Redis's text for a command it does not know, quoting the first arguments. Like Redis, it
+    /// counts bytes: the name is cut at 128 and the quoted arguments stop once 128 bytes are used.
     public static func unknownCommandMessage(_ typedName: String, _ arguments: [ByteBuffer]) -> String {
-        var quoted = ""
-        for argument in arguments.dropFirst() where quoted.utf8.count < 128 {
-            quoted += "'\(String(buffer: argument).prefix(128 - quoted.utf8.count))' "
+        var quoted: [UInt8] = []
+        for argument in arguments.dropFirst() where quoted.count < 128 {
+            quoted += Array("'".utf8) + argument.readableBytesView.prefix(128 - quoted.count) + Array("' ".utf8)
         }
-        return "ERR unknown command '\(typedName.prefix(128))', with args beginning with: \(quoted)"
+        let name = String(decoding: typedName.utf8.prefix(128), as: UTF8.self)
+        return "ERR unknown command '\(name)', with args beginning with: \(String(decoding: quoted, as: UTF8.self))"
     }
 }

@@ -17,7 +17,8 @@ extension SlotMap {
         guard let entries = reply.array else { return nil }
         var ranges: [(slots: ClosedRange<Int>, shard: Shard)] = []
         for entry in entries {
-            guard let fields = entry.array, fields.count >= 3, let start = fields[0].int, let end = fields[1].int, start <= end,
+            guard let fields = entry.array, fields.count >= 3, let start = fields[0].int, let end = fields[1].int,
+                0 <= start, start <= end, end < HashSlot.count,
                 let master = Self.node(fields[2], queriedHost: queriedHost)
             else { return nil }
             let replicas = fields.dropFirst(3).compactMap { Self.node($0, queriedHost: queriedHost) }

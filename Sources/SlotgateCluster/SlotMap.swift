@@ -25,7 +25,8 @@ public struct SlotMap: Sendable, Equatable {
     public let shards: [Shard]
     private let shardIndexBySlot: [UInt16]
 
-    /// Builds a map from slot ranges; a later range for the same slot wins.
+    /// Builds a map from slot ranges; a later range for the same slot wins, and slots outside
+    /// 0…16383 are ignored.
     public init(ranges: [(slots: ClosedRange<Int>, shard: Shard)]) {
         var shards: [Shard] = []
         var indexByMaster: [NodeAddress: Int] = [:]
@@ -40,7 +41,7 @@ public struct SlotMap: Sendable, Equatable {
                 indexByMaster[shard.master] = index
                 shards.append(shard)
             }
-            for slot in range.clamped(to: 0...(HashSlot.count - 1)) {
+            for slot in range where (0..<HashSlot.count).contains(slot) {
                 slots[slot] = UInt16(index)
             }
         }

@@ -37,7 +37,7 @@ enum LocalCommand {
         case "select":
             if arguments.count != 2 {
                 reply.writeRESPError(ProxyErrors.arity("select"))
-            } else if let database = Int(command.argumentString(1)) {
+            } else if let database = arguments[1].redisInteger {
                 if database == 0 {
                     reply.writeRESPSimpleString("OK")
                 } else {

@@ -31,7 +31,7 @@ extension ProxyConfiguration {
     public init(parsing text: String, fileName: String) throws(ConfigurationError) {
         self.init()
         var seedsFromFile: [NodeAddress] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
@@ -79,7 +79,7 @@ extension ProxyConfiguration {
     private static let directives: [String: @Sendable (inout ProxyConfiguration, String) throws -> Void] = [
         "bind": { $0.bind = $1 },
         "port": { $0.port = try integer($1, in: 0...65535) },
-        "threads": { $0.threads = try integer($1, in: 1...1024) },
+        "threads": { $0.threads = try integer($1, in: 0...1024) },
         "log-level": { $0.logLevel = try logLevel($1) },
         "topology-refresh-interval": { $0.topologyRefreshInterval = .milliseconds(try integer($1, in: 100...86_400_000)) },
         "topology-refresh-min-interval": { $0.topologyMinimumRefreshInterval = .milliseconds(try integer($1, in: 0...60_000)) },

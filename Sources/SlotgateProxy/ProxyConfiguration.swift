@@ -17,7 +17,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var port: Int
     /// Cluster nodes to discover the topology from (`cluster`, repeatable).
     public var seeds: [NodeAddress]
-    /// Event loop threads; each serves its clients with its own node links (`threads`).
+    /// Event loop threads; each serves its clients with its own node links (`threads`); 0 means
+    /// one per core (see ``eventLoopThreads``).
     public var threads: Int
     /// Least severe log level written (`log-level`).
     public var logLevel: Logger.Level
@@ -36,7 +37,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         bind: String = "127.0.0.1",
         port: Int = 7777,
         seeds: [NodeAddress] = [NodeAddress(host: "127.0.0.1", port: 7000)],
-        threads: Int = System.coreCount,
+        threads: Int = 0,
         logLevel: Logger.Level = .info,
         topologyRefreshInterval: Duration = .seconds(10),
         topologyMinimumRefreshInterval: Duration = .milliseconds(200),
@@ -54,5 +55,10 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.connectTimeout = connectTimeout
         self.maxRedirects = maxRedirects
         self.protoMaxBulkLength = protoMaxBulkLength
+    }
+
+    /// The number of event loop threads to run: `threads`, or one per core when it is 0.
+    public var eventLoopThreads: Int {
+        self.threads > 0 ? self.threads : System.coreCount
     }
 }

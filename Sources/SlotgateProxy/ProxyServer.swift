@@ -24,7 +24,7 @@ public final class ProxyServer: Sendable {
 
     /// Binds the client port and starts discovering the cluster.
     public static func start(configuration: ProxyConfiguration, logger: Logger) async throws -> ProxyServer {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         let monitor = TopologyMonitor(
             configuration: .init(
                 seeds: configuration.seeds,
@@ -58,7 +58,7 @@ public final class ProxyServer: Sendable {
         }
         do {
             let listener = try await Self.bind(configuration: configuration, group: group, routers: allRouters)
-            logger.info("listening", metadata: ["listen.address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "threads": "\(configuration.threads)"])
+            logger.info("listening", metadata: ["listen.address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "threads": "\(configuration.eventLoopThreads)"])
             return ProxyServer(configuration: configuration, logger: logger, group: group, monitor: monitor, routers: allRouters, listener: listener)
         } catch {
             monitor.stop()

@@ -50,6 +50,16 @@ public final class BlockingRedisConnection {
         if status != REDIS_OK { throw BlockingRedisConnectionError(message: Self.errorText(self.context)) }
     }
 
+    /// Writes every queued command to the socket without waiting for replies.
+    public func flush() throws(BlockingRedisConnectionError) {
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(self.context, &done) == REDIS_OK else {
+                throw BlockingRedisConnectionError(message: Self.errorText(self.context))
+            }
+        }
+    }
+
     /// Waits for the next reply of the commands sent so far.
     public func readReply() throws(BlockingRedisConnectionError) -> RESPValue {
         var reply: UnsafeMutableRawPointer? = nil

@@ -15,13 +15,11 @@ extension ByteBuffer {
     }
 
     /// Writes `-message\r\n`; `message` starts with the error code (`ERR`, `CROSSSLOT`, …).
-    /// Line breaks inside the message would break framing and are replaced by spaces.
+    /// Each CR or LF inside the message would break framing and becomes a space, as in Redis.
     public mutating func writeRESPError(_ message: String) {
         self.writeInteger(UInt8(ascii: "-"))
-        if message.utf8.contains(where: { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }) {
-            self.writeString(String(message.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 }))
-        } else {
-            self.writeString(message)
+        for byte in message.utf8 {
+            self.writeInteger(byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") ? UInt8(ascii: " ") : byte)
         }
         self.writeCRLF()
     }

@@ -5,7 +5,8 @@
 /// Splits an inline command line into arguments with the quoting rules of Redis's
 /// `sdssplitargs`, so `SET k "a b\x41"` means through Slotgate what it means to Redis.
 ///
-/// Words are separated by spaces; `"…"` understands `\n \r \t \b \a \\ \"` and `\xHH`;
+/// Blanks before a word are skipped (C `isspace`); a bare word ends at a space, tab, CR or LF
+/// (a vertical tab or form feed inside a word is part of it, as in Redis); `"…"` understands `\n \r \t \b \a \\ \"` and `\xHH`;
 /// `'…'` understands only `\'`. A closing quote must be followed by a space or the line end.
 enum InlineCommandSplitter {
     static func split(_ line: [UInt8]) throws(RESPProtocolError) -> [[UInt8]] {
@@ -50,7 +51,7 @@ enum InlineCommandSplitter {
                 } else {
                     guard index < line.count else { break wordLoop }
                     let byte = line[index]
-                    if isSpace(byte) { break wordLoop }
+                    if endsBareWord(byte) { break wordLoop }
                     if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
                         quote = byte
                     } else {
@@ -66,6 +67,10 @@ enum InlineCommandSplitter {
     private static func isSpace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
             || byte == 0x0B || byte == 0x0C
+    }
+
+    private static func endsBareWord(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -35,16 +35,29 @@ public struct FramedReply: Sendable {
 /// no reply objects at all and returns each complete reply's type code in place of an object. The
 /// reader keeps its own copy of the bytes; the framer keeps the same bytes in a `ByteBuffer` and
 /// learns each reply's length from how far the reader's cursor moved (`len - pos` before and after
-/// `redisReaderGetReply`, which is exact across the reader's buffer compaction), then slices.
+/// each `redisReaderGetReply`, which is exact across the reader's buffer compaction), then slices.
+/// The reader also moves its cursor over the parts of a reply that have arrived, while the reply is
+/// not yet complete, so those moves are added up until the reply completes.
+///
+/// Replies nested deeper than hiredis 0.14 accepts are measured by ``RESPReplyScanner`` instead,
+/// after which a fresh reader takes over with the bytes that follow.
 public final class RESPReplyFramer {
-    private let reader: UnsafeMutablePointer<redisReader>
+    private var reader: UnsafeMutablePointer<redisReader>
     private var unframed: ByteBuffer?
+    /// Bytes of the reply at the front of `unframed` that the reader has already moved past.
+    private var consumedOfCurrentReply = 0
+    /// Set while the reply at the front is one hiredis refused for its depth.
+    private var scanningDeepReply = false
 
     public init() {
+        self.reader = Self.makeReader()
+    }
+
+    private static func makeReader() -> UnsafeMutablePointer<redisReader> {
         guard let reader = redisReaderCreateWithFunctions(nil) else {
             fatalError("hiredis could not allocate a reader")
         }
-        self.reader = reader
+        return reader
     }
 
     deinit {
@@ -57,8 +70,8 @@ public final class RESPReplyFramer {
     /// Adds bytes read from the node.
     public func feed(_ bytes: ByteBuffer) {
         guard bytes.readableBytes > 0 else { return }
-        bytes.withUnsafeReadableBytes { raw in
-            _ = redisReaderFeed(self.reader, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+        if !self.scanningDeepReply {
+            self.feedReader(bytes)
         }
         if self.unframed == nil {
             self.unframed = bytes
@@ -67,20 +80,54 @@ public final class RESPReplyFramer {
         }
     }
 
+    private func feedReader(_ bytes: ByteBuffer) {
+        bytes.withUnsafeReadableBytes { raw in
+            _ = redisReaderFeed(self.reader, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+        }
+    }
+
     /// The next complete reply, or `nil` until more bytes arrive.
     /// - Throws: ``RESPReplyFramingError`` when the node's bytes are not RESP2; the link is unusable after that.
     public func next() throws(RESPReplyFramingError) -> FramedReply? {
+        if self.scanningDeepReply {
+            return try self.nextDeepReply()
+        }
         let before = self.unconsumedByteCount
         var reply: UnsafeMutableRawPointer? = nil
         guard redisReaderGetReply(self.reader, &reply) == REDIS_OK else {
             let message = withUnsafeBytes(of: self.reader.pointee.errstr) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            throw RESPReplyFramingError(message: message)
+            guard message.contains("nested multi bulk") else {
+                throw RESPReplyFramingError(message: message)
+            }
+            self.scanningDeepReply = true
+            return try self.nextDeepReply()
         }
+        self.consumedOfCurrentReply += before - self.unconsumedByteCount
         guard let reply else { return nil }
-        let consumed = before - self.unconsumedByteCount
-        guard let kind = RESPReplyKind(rawValue: Int(bitPattern: reply)), let bytes = self.unframed?.readSlice(length: consumed) else {
+        guard let kind = RESPReplyKind(rawValue: Int(bitPattern: reply)) else {
+            throw RESPReplyFramingError(message: "hiredis returned an unknown reply type")
+        }
+        return try self.takeReply(kind: kind, length: self.consumedOfCurrentReply)
+    }
+
+    /// Measures the too-deep reply at the front itself, then hands what follows to a fresh reader.
+    private func nextDeepReply() throws(RESPReplyFramingError) -> FramedReply? {
+        guard let unframed = self.unframed, let length = try RESPReplyScanner.lengthOfFirstReply(in: unframed) else { return nil }
+        let reply = try self.takeReply(kind: .array, length: length)
+        self.scanningDeepReply = false
+        redisReaderFree(self.reader)
+        self.reader = Self.makeReader()
+        if let rest = self.unframed {
+            self.feedReader(rest)
+        }
+        return reply
+    }
+
+    private func takeReply(kind: RESPReplyKind, length: Int) throws(RESPReplyFramingError) -> FramedReply {
+        guard let bytes = self.unframed?.readSlice(length: length) else {
             throw RESPReplyFramingError(message: "reader and buffer disagree on the reply length")
         }
+        self.consumedOfCurrentReply = 0
         if self.unframed?.readableBytes == 0 {
             self.unframed = nil
         }

@@ -164,6 +164,14 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     }
 }
 
+extension ByteBuffer {
+    /// The readable bytes as an integer under Redis's rules (`string2ll`): no spaces, no `+`, no
+    /// leading zeros, no `-0`; `nil` when they are not such an integer.
+    public var redisInteger: Int? {
+        parseDecimal(ArraySlice(self.readableBytesView))
+    }
+}
+
 /// Parses a signed decimal the way Redis's `string2ll` does: no spaces, no `+`, no leading zeros.
 func parseDecimal(_ bytes: ArraySlice<UInt8>) -> Int? {
     guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
@@ -173,7 +181,8 @@ func parseDecimal(_ bytes: ArraySlice<UInt8>) -> Int? {
         index += 1
         guard index < bytes.endIndex else { return nil }
     }
-    if bytes[index] == UInt8(ascii: "0") && bytes.endIndex - index > 1 { return nil }
+    // A zero digit first is only "0" itself: no leading zeros, no "-0".
+    if bytes[index] == UInt8(ascii: "0") && (negative || bytes.endIndex - index > 1) { return nil }
     var value = 0
     while index < bytes.endIndex {
         let digit = bytes[index] &- UInt8(ascii: "0")

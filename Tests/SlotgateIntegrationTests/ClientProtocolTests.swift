@@ -1,0 +1,61 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import SlotgateRESP
+import Testing
+
+extension LiveClusterSuite {
+    /// What arrives on the client port is parsed like Redis parses it: any fragmentation, inline
+    /// commands, and a protocol error that ends only the offending connection.
+    @Suite struct ClientProtocolTests {
+        @Test func commandSentOneByteAtATimeIsAnswered() throws {
+            let (_, proxy) = try liveCluster()
+            let client = try RawClient(port: proxy.port)
+            let request = "*3\r\n$3\r\nSET\r\n$10\r\nbytewise:1\r\n$5\r\nhello\r\n*2\r\n$3\r\nGET\r\n$10\r\nbytewise:1\r\n"
+            for byte in request.utf8 { try client.send([byte]) }
+            let expected = "+OK\r\n$5\r\nhello\r\n"
+            #expect(String(decoding: client.receive(atLeast: expected.utf8.count), as: UTF8.self) == expected)
+        }
+
+        @Test func inlineCommandsWork() throws {
+            let (_, proxy) = try liveCluster()
+            let client = try RawClient(port: proxy.port)
+            try client.send("SET inline:1 \"two words\"\r\nGET inline:1\nPING\r\n")
+            let expected = "+OK\r\n$9\r\ntwo words\r\n+PONG\r\n"
+            #expect(String(decoding: client.receive(atLeast: expected.utf8.count), as: UTF8.self) == expected)
+        }
+
+        @Test(arguments: [
+            ("*1\r\n$x\r\n", "-ERR Protocol error: invalid bulk length\r\n"),
+            ("*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n"),
+            ("*1\r\n+PING\r\n", "-ERR Protocol error: expected '$', got '+'\r\n"),
+            ("SET \"unbalanced\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"),
+        ])
+        func protocolErrorClosesOnlyThatConnection(request: String, expected: String) throws {
+            let (_, proxy) = try liveCluster()
+            let bystander = try proxy.connect()
+            let client = try RawClient(port: proxy.port)
+            // A good command first: its reply must not be lost to the error that follows it.
+            try client.send("*2\r\n$3\r\nGET\r\n$14\r\nmissing:key:42\r\n" + request)
+            let replies = String(decoding: client.receive(atLeast: 5 + expected.utf8.count), as: UTF8.self)
+            #expect(replies == "$-1\r\n" + expected)
+            #expect(client.peerClosed())
+            #expect(try bystander.command(["PING"]) == .simpleString("PONG"))
+        }
+
+        @Test func hugeDeclaredBulkIsNotAllocatedAndConnectionStaysUsable() throws {
+            let (_, proxy) = try liveCluster()
+            let client = try RawClient(port: proxy.port)
+            // Declares a 500 MB argument but sends only a little of it, then gives up.
+            try client.send("*2\r\n$3\r\nGET\r\n$524288000\r\nonly-a-few-bytes")
+            let bystander = try proxy.connect()
+            #expect(try bystander.command(["PING"]) == .simpleString("PONG"))
+            // A bulk over proto-max-bulk-len is refused outright.
+            let greedy = try RawClient(port: proxy.port)
+            try greedy.send("*2\r\n$3\r\nGET\r\n$536870913\r\n")
+            let expected = "-ERR Protocol error: invalid bulk length\r\n"
+            #expect(String(decoding: greedy.receive(atLeast: expected.utf8.count), as: UTF8.self) == expected)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Logging
+import NIOCore
+import SlotgateCluster
+import SlotgateProxy
+import SlotgateRESP
+
+/// A Slotgate proxy running inside the test process, in front of a test cluster, on a free port.
+final class ProxyUnderTest: Sendable {
+    let server: ProxyServer
+    let port: Int
+
+    /// Starts the proxy and waits (bounded) until it routes commands, i.e. holds a slot map.
+    static func start(seeds: [NodeAddress], waitForSlotMap: Bool = true) async throws -> ProxyUnderTest {
+        var logger = Logger(label: "slotgate-test")
+        logger.logLevel = .warning
+        let configuration = ProxyConfiguration(
+            port: 0,
+            seeds: seeds,
+            threads: 2,
+            topologyRefreshInterval: .seconds(5),
+            topologyMinimumRefreshInterval: .milliseconds(50)
+        )
+        let server = try await ProxyServer.start(configuration: configuration, logger: logger)
+        guard let port = server.localAddress?.port else { throw HarnessError("proxy has no port") }
+        let proxy = ProxyUnderTest(server: server, port: port)
+        if waitForSlotMap {
+            try proxy.waitUntilRouting()
+        }
+        return proxy
+    }
+
+    private init(server: ProxyServer, port: Int) {
+        self.server = server
+        self.port = port
+    }
+
+    /// A new client connection to the proxy.
+    func connect() throws -> BlockingRedisConnection {
+        try BlockingRedisConnection(host: "127.0.0.1", port: self.port, timeout: .seconds(30))
+    }
+
+    func stop() async throws {
+        try await self.server.shutdown()
+    }
+
+    private func waitUntilRouting() throws {
+        let client = try self.connect()
+        for _ in 0..<200 {
+            if try client.command(["SET", "slotgate:probe", "1"]) == .simpleString("OK") { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw HarnessError("proxy did not load a slot map within 10 s")
+    }
+}

@@ -1,0 +1,201 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import SlotgateCluster
+import SlotgateRESP
+import Testing
+
+extension LiveClusterSuite {
+    /// The cluster changes and links break under live traffic; clients see only what they must.
+    @Suite struct ResilienceTests {
+        /// A slot is migrated by hand, the way `redis-cli --cluster reshard` does it, while a client
+        /// keeps writing and reading keys of that slot: ASK during the move, MOVED after, no errors.
+        @Test func slotMigrationUnderLiveTrafficIsInvisible() throws {
+            let (cluster, proxy) = try liveCluster()
+            let slot = HashSlot(key: "migrating")
+            let keys = (0..<200).map { "{migrating}:\($0)" }
+            let map = try cluster.slotMap()
+            let source = try #require(map.master(for: slot))
+            let target = try #require(map.shards.map(\.master).first { $0 != source })
+
+            let setup = try proxy.connect()
+            for key in keys { try setup.append(["SET", key, "0"]) }
+            for _ in keys { #expect(try setup.readReply() == .simpleString("OK")) }
+
+            // Live traffic: every key is rewritten and read back, round after round, until told to stop.
+            let failures = FailureLog()
+            let stop = StopFlag()
+            let rounds = Counter()
+            let traffic = Thread {
+                do {
+                    let client = try proxy.connect()
+                    var round = 1
+                    while !stop.isSet && round <= 10_000 {
+                        for key in keys { try client.append(["SET", key, "\(round)"]) }
+                        for key in keys { try client.append(["GET", key]) }
+                        for key in keys where try client.readReply() != .simpleString("OK") { failures.add("SET \(key) failed in round \(round)") }
+                        for key in keys {
+                            let reply = try client.readReply()
+                            if reply.string != "\(round)" { failures.add("GET \(key) in round \(round): \(reply)") }
+                        }
+                        rounds.increment()
+                        round += 1
+                    }
+                } catch {
+                    failures.add("traffic: \(error)")
+                }
+                stop.finish()
+            }
+            traffic.start()
+            defer { stop.set() }
+            try rounds.waitUntil(atLeast: 3)
+
+            // The migration, step by step.
+            let sourceLink = try cluster.connect(source)
+            let targetLink = try cluster.connect(target)
+            let sourceID = try cluster.nodeID(source)
+            let targetID = try cluster.nodeID(target)
+            #expect(try targetLink.command(["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", sourceID]) == .simpleString("OK"))
+            #expect(try sourceLink.command(["CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", targetID]) == .simpleString("OK"))
+            let roundsBeforeMove = rounds.value
+            while true {
+                let batch = try sourceLink.command(["CLUSTER", "GETKEYSINSLOT", "\(slot)", "20"]).array ?? []
+                if batch.isEmpty { break }
+                let names = batch.compactMap(\.string)
+                let reply = try sourceLink.command(["MIGRATE", target.host, "\(target.port)", "", "0", "5000", "KEYS"] + names)
+                #expect(reply == .simpleString("OK"))
+                // Let traffic hit the half-moved slot (ASK territory) between batches.
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            try rounds.waitUntil(atLeast: roundsBeforeMove + 2)
+            for master in map.shards.map(\.master) {
+                #expect(try cluster.connect(master).command(["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetID]) == .simpleString("OK"))
+            }
+            // Traffic goes on past the move (MOVED territory until the proxy refreshes).
+            let roundsAfterMove = rounds.value
+            try rounds.waitUntil(atLeast: roundsAfterMove + 5)
+            stop.set()
+            try stop.waitUntilFinished()
+
+            #expect(failures.entries.isEmpty, "\(failures.entries.prefix(5))")
+            #expect(try cluster.slotMap().master(for: slot) == target)
+            // The traffic really went through both redirect paths: the source answered ASK and
+            // MOVED, and the target was sent ASKING.
+            let sourceErrors = try sourceLink.command(["INFO", "errorstats"]).string ?? ""
+            #expect(sourceErrors.contains("errorstat_ASK:count="), "\(sourceErrors)")
+            #expect(sourceErrors.contains("errorstat_MOVED:count="), "\(sourceErrors)")
+            #expect((try targetLink.command(["INFO", "commandstats"]).string ?? "").contains("cmdstat_asking:calls="))
+            let check = try proxy.connect()
+            let finalRound = try #require(check.command(["GET", keys[0]]).string)
+            for key in keys { #expect(try check.command(["GET", key]).string == finalRound) }
+        }
+
+        /// The proxy's link to a node is killed while a pipeline waits on it: only the commands in
+        /// flight on that link fail, with an error naming the node, and the next command works.
+        @Test func killedNodeLinkFailsOnlyInFlightCommandsThenRecovers() throws {
+            let (cluster, proxy) = try liveCluster()
+            let map = try cluster.slotMap()
+            let node = try #require(map.master(for: HashSlot(key: "linkkill")))
+            let nodeLink = try cluster.connect(node)
+            let bystander = try proxy.connect()
+            let bystanderKey = try #require((0..<1000).map { "bystander:\($0)" }.first { map.master(for: HashSlot(key: $0)) != node })
+            #expect(try bystander.command(["SET", bystanderKey, "still here"]) == .simpleString("OK"))
+
+            // BLPOP holds the shared link busy on the node, so the GETs behind it are surely in flight.
+            let client = try proxy.connect()
+            try client.append(["BLPOP", "{linkkill}:list", "0"])
+            for index in 0..<20 { try client.append(["GET", "{linkkill}:\(index)"]) }
+            try client.flush()
+            var blocked = false
+            for _ in 0..<100 where !blocked {
+                let info = try nodeLink.command(["INFO", "clients"]).string ?? ""
+                blocked = info.contains("blocked_clients:1")
+                if !blocked { Thread.sleep(forTimeInterval: 0.05) }
+            }
+            #expect(blocked)
+            let killed = try nodeLink.command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
+            #expect((killed.int ?? 0) >= 1)
+
+            for index in 0..<21 {
+                let reply = try client.readReply()
+                guard case .error(let message) = reply else {
+                    Issue.record("reply \(index) should be an error, got \(reply)")
+                    continue
+                }
+                #expect(message.hasPrefix("ERR "))
+                #expect(message.contains("\(node)"))
+            }
+            // The same client, and a client of another node, carry on.
+            #expect(try client.command(["SET", "{linkkill}:after", "ok"]) == .simpleString("OK"))
+            #expect(try client.command(["GET", "{linkkill}:after"]).string == "ok")
+            #expect(try bystander.command(["GET", bystanderKey]).string == "still here")
+        }
+
+        /// A client that hangs up in the middle of its pipeline costs only its own replies.
+        @Test func clientLeavingMidPipelineDoesNotDisturbOthers() throws {
+            let (_, proxy) = try liveCluster()
+            let other = try proxy.connect()
+            do {
+                let leaver = try proxy.connect()
+                for index in 0..<5000 { try leaver.append(["SET", "leaver:\(index)", "x"]) }
+                try leaver.flush()
+            }
+            for index in 0..<200 { try other.append(["SET", "other:\(index)", "\(index)"]) }
+            for _ in 0..<200 { #expect(try other.readReply() == .simpleString("OK")) }
+            #expect(try other.command(["GET", "other:199"]).string == "199")
+        }
+    }
+}
+
+/// A flag one thread sets and another polls, plus a way to wait for the worker to finish.
+final class StopFlag: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var stopRequested = false
+    private var finished = false
+
+    var isSet: Bool { self.condition.withLock { self.stopRequested } }
+
+    func set() { self.condition.withLock { self.stopRequested = true } }
+
+    func finish() {
+        self.condition.withLock {
+            self.finished = true
+            self.condition.broadcast()
+        }
+    }
+
+    func waitUntilFinished() throws {
+        let deadline = Date(timeIntervalSinceNow: 60)
+        try self.condition.withLock {
+            while !self.finished {
+                guard self.condition.wait(until: deadline) else { throw HarnessError("worker did not finish in 60 s") }
+            }
+        }
+    }
+}
+
+/// A counter one thread bumps and another waits on.
+final class Counter: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var count = 0
+
+    var value: Int { self.condition.withLock { self.count } }
+
+    func increment() {
+        self.condition.withLock {
+            self.count += 1
+            self.condition.broadcast()
+        }
+    }
+
+    func waitUntil(atLeast target: Int) throws {
+        let deadline = Date(timeIntervalSinceNow: 60)
+        try self.condition.withLock {
+            while self.count < target {
+                guard self.condition.wait(until: deadline) else { throw HarnessError("counter stuck at \(self.count), wanted \(target)") }
+            }
+        }
+    }
+}

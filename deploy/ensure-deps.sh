@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# ensure-deps.sh — make sure the system packages Slotgate needs are installed.
+#
+# Usage:
+#   bash deploy/ensure-deps.sh          # check (and install if needed), then exit
+#   source deploy/ensure-deps.sh        # same, and also puts swift on PATH in the
+#                                       # calling shell (this is how the other
+#                                       # deploy scripts use it)
+#
+# Packages: libhiredis-dev redis-server redis-tools pkg-config (Debian 12).
+# When all of them are already installed no apt command runs at all, so this
+# is cheap to call from every script. Otherwise it runs `apt-get update` once
+# and installs only the missing ones (needs root, as on the dev/CI machines).
+# If the swift toolchain is not on PATH but exists in /opt/swift/usr/bin, that
+# directory is appended to PATH. Also defines slotgate_require_swift for the
+# scripts that build (Debian 12 has no swift package, so it is not installed).
+
+SLOTGATE_DEB_PACKAGES=(libhiredis-dev redis-server redis-tools pkg-config)
+SLOTGATE_SWIFT_BIN_DIR=/opt/swift/usr/bin
+
+# Print the packages from SLOTGATE_DEB_PACKAGES that dpkg does not report as installed.
+slotgate_missing_packages() {
+  local pkg
+  for pkg in "${SLOTGATE_DEB_PACKAGES[@]}"; do
+    if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed'; then
+      echo "$pkg"
+    fi
+  done
+}
+
+# Install the given Debian packages (apt-get update once, then install).
+slotgate_apt_install() {
+  echo "ensure-deps: installing missing packages: $*" >&2
+  # Wait a bounded time for a concurrent apt/dpkg run instead of failing at once.
+  local lock_opt=(-o DPkg::Lock::Timeout=180)
+  apt-get "${lock_opt[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get "${lock_opt[@]}" install -y -qq \
+    --no-install-recommends "$@" </dev/null
+}
+
+# Append the bundled swift toolchain to PATH when swift is not found already.
+slotgate_ensure_swift_path() {
+  if ! command -v swift >/dev/null 2>&1 && [[ -x "$SLOTGATE_SWIFT_BIN_DIR/swift" ]]; then
+    export PATH="$PATH:$SLOTGATE_SWIFT_BIN_DIR"
+  fi
+}
+
+# Fail with a clear message when no swift toolchain can be found.
+slotgate_require_swift() {
+  command -v swift >/dev/null 2>&1 && return 0
+  echo "error: 'swift' not found on PATH nor in $SLOTGATE_SWIFT_BIN_DIR;" \
+    "install a Swift 6 toolchain there" >&2
+  return 1
+}
+
+slotgate_ensure_deps() {
+  local missing
+  missing=$(slotgate_missing_packages)
+  if [[ -n "$missing" ]]; then
+    # shellcheck disable=SC2086  # one package name per word
+    slotgate_apt_install $missing || {
+      echo "ensure-deps: apt-get install failed for: $missing" >&2
+      return 1
+    }
+    missing=$(slotgate_missing_packages)
+    if [[ -n "$missing" ]]; then
+      echo "ensure-deps: still missing after install: $missing" >&2
+      return 1
+    fi
+  fi
+  slotgate_ensure_swift_path
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  # Run as a script: strict mode applies to this process only.
+  set -euo pipefail
+  slotgate_ensure_deps
+else
+  # Sourced: do not change the caller's shell options; report failure to it.
+  slotgate_ensure_deps || return 1
+fi
