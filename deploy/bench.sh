@@ -128,20 +128,30 @@ cleanup() {
   fi
 }
 
-# Print the requests/sec of one redis-benchmark run, or FAIL.
+# Print the requests/sec of one redis-benchmark run, or nothing on failure.
 # bench_once MODE TEST PIPELINE
 bench_once() {
-  local mode=$1 test=$2 p=$3 target out rps
+  local mode=$1 test=$2 p=$3 target out rc=0
   if [[ $mode == direct ]]; then
     target=(--cluster -h 127.0.0.1 -p "$BASE_PORT")
   else
     target=(-h 127.0.0.1 -p "$PROXY_PORT")
   fi
   out=$(timeout "$RUN_TIMEOUT_S" redis-benchmark "${target[@]}" -t "$test" -c "$CLIENTS" \
-    -P "$p" -n "$(requests_for "$p")" -r "$KEYSPACE" --csv </dev/null 2>>"$BENCH_LOG") || true
+    -P "$p" -n "$(requests_for "$p")" -r "$KEYSPACE" --csv </dev/null 2>>"$BENCH_LOG") || rc=$?
   # CSV: a header line, then "SET","123.45","avg",... (cluster mode adds a preamble).
-  rps=$(awk -F, -v name="\"$test\"" '$1 == name { gsub(/"/, "", $2); print $2; exit }' <<<"$out")
-  [[ -n "$rps" ]] || printf '%s\n' "--- $mode $test -P $p: no result" "$out" >>"$BENCH_LOG"
+  awk -F, -v name="\"$test\"" '$1 == name { gsub(/"/, "", $2); print $2; exit }' <<<"$out"
+  printf '%s\n' "--- $mode $test -P $p: exit status $rc" "$out" >>"$BENCH_LOG"
+}
+
+# Requests/sec of one case, retried once when a run gives no result; else FAIL.
+bench_case() {
+  local rps
+  rps=$(bench_once "$@")
+  if [[ -z "$rps" ]]; then
+    log "$1 $2 -P $3 gave no result (see $BENCH_LOG), retrying once"
+    rps=$(bench_once "$@")
+  fi
   echo "${rps:-FAIL}"
 }
 
@@ -157,7 +167,7 @@ run_round() {
   for test in "${TESTS[@]}"; do
     for p in "${PIPELINES[@]}"; do
       for mode in "${modes[@]}"; do
-        rps=$(bench_once "$mode" "$test" "$p")
+        rps=$(bench_case "$mode" "$test" "$p")
         log "round $round/$ROUNDS $test -P $p $mode: $rps rps"
         record "$test" "$p" "$mode" "$rps"
       done

@@ -199,11 +199,25 @@ wipe_dir() {
   rmdir -- "$CLUSTER_DIR" 2>/dev/null || true
 }
 
+# Run a command with every inherited file descriptor above 2 closed, so the
+# daemonized redis-server keeps none of our caller's pipes or sockets open.
+# (Foundation's Process, for one, treats the script as running until a socket
+# it passed down is closed, so `start` would never seem to finish.)
+without_inherited_fds() {
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec "$@"
+  )
+}
+
 start_nodes() {
   local port
   for port in $(ports); do
     write_node_conf "$port"
-    redis-server "$(node_dir "$port")/redis.conf" </dev/null >/dev/null ||
+    without_inherited_fds redis-server "$(node_dir "$port")/redis.conf" </dev/null >/dev/null ||
       fail "redis-server on port $port did not start"
   done
 }

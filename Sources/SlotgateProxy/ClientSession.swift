@@ -51,7 +51,7 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.router.flushPending()
+        self.router.scheduleFlush()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -72,7 +72,7 @@ final class ClientSession: ChannelInboundHandler {
         var bytes = ByteBuffer()
         bytes.writeRESPError(ProxyErrors.protocolError(protocolError))
         slot.fillAndClose(bytes)
-        self.router.flushPending()
+        self.router.scheduleFlush()
     }
 
     /// Writes out the replies at the front of the line that are ready.

@@ -26,6 +26,7 @@ final class LoopRouter {
     private var reconnectBackoff: [NodeAddress: (notBefore: NIODeadline, delay: TimeAmount, reason: String)] = [:]
     private var linksAwaitingFlush: [NodeLink] = []
     private var sessionsAwaitingFlush: [ClientSession] = []
+    private var flushScheduled = false
     private var nextKeylessShard = 0
     private let askingCommand: ByteBuffer = {
         var bytes = ByteBuffer()
@@ -133,7 +134,7 @@ final class LoopRouter {
             .whenFailure { error in
                 let (link, router) = loopBound.value
                 link.connectFailed(error)
-                router.flushPending()
+                router.scheduleFlush()
             }
         self.logger.debug("connecting to node", metadata: ["upstream.node": "\(node)"])
         return link
@@ -158,7 +159,7 @@ final class LoopRouter {
                 let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
                 self.eventLoop.scheduleTask(in: delay) {
                     loopBound.value.route(retry)
-                    loopBound.value.flushPending()
+                    loopBound.value.scheduleFlush()
                 }
                 return
             }
@@ -209,8 +210,19 @@ final class LoopRouter {
         self.sessionsAwaitingFlush.append(session)
     }
 
-    /// Flushes every link and session written to since the last flush: one syscall each per burst.
-    func flushPending() {
+    /// Arranges for ``flushPending()`` to run once the event loop has handled every channel that is
+    /// ready now. NIO runs queued tasks after its batch of I/O events, so requests that many clients
+    /// send in one loop turn leave for a node in one `writev`, and the node reads them in one go.
+    func scheduleFlush() {
+        guard !self.flushScheduled else { return }
+        self.flushScheduled = true
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.eventLoop.execute { loopBound.value.flushPending() }
+    }
+
+    /// Flushes every link and session written to since the last flush: one syscall each per turn.
+    private func flushPending() {
+        self.flushScheduled = false
         var index = 0
         while index < self.linksAwaitingFlush.count {
             self.linksAwaitingFlush[index].flush()

@@ -125,12 +125,12 @@ final class NodeLinkHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.router.flushPending()
+        self.router.scheduleFlush()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.link.disconnected()
-        self.router.flushPending()
+        self.router.scheduleFlush()
         context.fireChannelInactive()
     }
 
