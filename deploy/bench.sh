@@ -10,23 +10,25 @@
 #                   100000 at -P 1, 1000000 at -P 16)
 #   --rounds R      rounds; each round runs every case direct and via slotgate,
 #                   alternating which goes first (default 3)
-#   --base-port N   port of the benchmark's own cluster, N..N+5 (default 7100)
+#   --base-port N   ports of the benchmark's own cluster, N..N+5 (default 7100)
 #   --proxy-port N  port slotgate listens on (default 7877)
 #   --threads N     slotgate --threads (default 2)
 #
-# Builds the release binary, starts a cluster in ${TMPDIR:-/tmp}/slotgate-bench-
-# cluster-N and slotgate in the background (log: ${TMPDIR:-/tmp}/slotgate-bench-
-# proxy-PORT.log; redis-benchmark's stderr: slotgate-bench-redis-benchmark-PORT.log
-# there too), prints a markdown table of median requests/sec plus the raw
-# per-round numbers on stdout (progress goes to stderr), then stops slotgate (by
-# its PID) and the cluster. With the defaults the direct runs take ~5 s a round
-# on 2 cores; the whole script stays within a few minutes unless slotgate is
-# very slow (each redis-benchmark run is capped at BENCH_RUN_TIMEOUT, 120 s).
+# Builds the release binary, starts a fresh cluster and slotgate (in the
+# background) with their files in a new ${TMPDIR:-/tmp}/slotgate-bench.XXXXXX
+# dir, prints a markdown table of median requests/sec plus the raw per-round
+# numbers on stdout (progress on stderr), then stops slotgate (by its PID) and
+# the cluster. The run dir (slotgate.log, redis-benchmark.log) is removed after
+# a successful run and kept otherwise. Refuses to start when the ports are busy
+# (e.g. another bench.sh is running).
+#
+# Timing: with the defaults the direct runs take ~5 s per round on 2 cores, so
+# 3 rounds finish in about 1 minute plus the build, if slotgate is within ~3x of
+# direct. Each redis-benchmark run is capped at BENCH_RUN_TIMEOUT (120 s).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LOCAL_CLUSTER="$ROOT/deploy/local-cluster.sh"
-TMP=${TMPDIR:-/tmp}
 
 REQUESTS=""
 ROUNDS=3
@@ -41,9 +43,10 @@ RUN_TIMEOUT_S=${BENCH_RUN_TIMEOUT:-120}
 READY_TIMEOUT_S=30
 STOP_TIMEOUT_S=5
 
+RUN_DIR=""
 PROXY_PID=""
 CLUSTER_STARTED=0
-declare -A RESULTS=()   # "TEST P MODE" -> space-separated rps per round
+declare -A RESULTS=()   # "TEST P MODE" -> space-separated rps, one per round
 
 log() { echo "bench: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -68,15 +71,23 @@ parse_args() {
     esac
     shift 2
   done
-  CLUSTER_DIR="$TMP/slotgate-bench-cluster-$BASE_PORT"
-  PROXY_LOG="$TMP/slotgate-bench-proxy-$PROXY_PORT.log"
-  BENCH_LOG="$TMP/slotgate-bench-redis-benchmark-$PROXY_PORT.log"
 }
 
 requests_for() {
   if [[ -n "$REQUESTS" ]]; then echo "$REQUESTS"
   elif (($1 == 1)); then echo 100000
   else echo 1000000
+  fi
+}
+
+# True if a non-TIME-WAIT TCP socket uses PORT locally (listener or connection).
+port_in_use() {
+  ss -Htan "sport = :$1" 2>/dev/null | awk '$1 != "TIME-WAIT" { found = 1 } END { exit !found }'
+}
+
+check_proxy_port_free() {
+  if port_in_use "$PROXY_PORT"; then
+    die "port $PROXY_PORT is in use (another bench.sh or slotgate?); try --proxy-port"
   fi
 }
 
@@ -87,24 +98,41 @@ build_release() {
   [[ -x "$PROXY_BIN" ]] || die "built binary not found at $PROXY_BIN"
 }
 
+start_cluster() {
+  CLUSTER_STARTED=1
+  "$LOCAL_CLUSTER" start --base-port "$BASE_PORT" --dir "$RUN_DIR/cluster" >&2
+}
+
 start_proxy() {
-  log "starting slotgate on 127.0.0.1:$PROXY_PORT (log: $PROXY_LOG)"
+  check_proxy_port_free
+  log "starting slotgate on 127.0.0.1:$PROXY_PORT (log: $RUN_DIR/slotgate.log)"
   "$PROXY_BIN" --port "$PROXY_PORT" --cluster "127.0.0.1:$BASE_PORT" \
-    --threads "$THREADS" </dev/null >"$PROXY_LOG" 2>&1 &
+    --threads "$THREADS" </dev/null >"$RUN_DIR/slotgate.log" 2>&1 &
   PROXY_PID=$!
 }
 
-proxy_answers() {
-  [[ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$PROXY_PORT" "$@" </dev/null 2>/dev/null | tr -d '\r')" == "$REPLY_WANTED" ]]
+# proxy_says REPLY COMMAND...: true if slotgate answers COMMAND with REPLY.
+proxy_says() {
+  local want=$1 got
+  shift
+  got=$(timeout 2 redis-cli -h 127.0.0.1 -p "$PROXY_PORT" "$@" </dev/null 2>/dev/null | tr -d '\r')
+  [[ "$got" == "$want" ]]
+}
+
+proxy_failed() {
+  tail -n 20 "$RUN_DIR/slotgate.log" >&2 || true
+  die "$1"
 }
 
 wait_for_proxy() {
   local deadline=$((SECONDS + READY_TIMEOUT_S))
-  until REPLY_WANTED=PONG proxy_answers ping && REPLY_WANTED=OK proxy_answers set bench:probe 1; do
-    kill -0 "$PROXY_PID" 2>/dev/null || { tail -n 20 "$PROXY_LOG" >&2; die "slotgate exited early"; }
-    ((SECONDS < deadline)) || { tail -n 20 "$PROXY_LOG" >&2; die "slotgate not ready within ${READY_TIMEOUT_S}s"; }
+  until proxy_says PONG ping && proxy_says OK set bench:probe 1; do
+    kill -0 "$PROXY_PID" 2>/dev/null || proxy_failed "slotgate exited early"
+    ((SECONDS < deadline)) || proxy_failed "slotgate not ready within ${READY_TIMEOUT_S}s"
     sleep 0.2
   done
+  # Make sure it is our process that answered.
+  kill -0 "$PROXY_PID" 2>/dev/null || proxy_failed "slotgate exited early"
 }
 
 # SIGTERM our slotgate, SIGKILL it if it is still there after the timeout.
@@ -121,11 +149,16 @@ stop_proxy() {
 
 # shellcheck disable=SC2317  # reached via traps
 cleanup() {
+  local status=$?
   trap - EXIT INT TERM
   stop_proxy
   if ((CLUSTER_STARTED)); then
-    "$LOCAL_CLUSTER" stop --base-port "$BASE_PORT" --dir "$CLUSTER_DIR" >&2 || true
+    "$LOCAL_CLUSTER" stop --base-port "$BASE_PORT" --dir "$RUN_DIR/cluster" >&2 || true
   fi
+  if [[ -n "$RUN_DIR" ]]; then
+    if ((status == 0)); then rm -rf -- "$RUN_DIR"; else log "logs kept in $RUN_DIR"; fi
+  fi
+  exit "$status"
 }
 
 # Print the requests/sec of one redis-benchmark run, or nothing on failure.
@@ -138,10 +171,11 @@ bench_once() {
     target=(-h 127.0.0.1 -p "$PROXY_PORT")
   fi
   out=$(timeout "$RUN_TIMEOUT_S" redis-benchmark "${target[@]}" -t "$test" -c "$CLIENTS" \
-    -P "$p" -n "$(requests_for "$p")" -r "$KEYSPACE" --csv </dev/null 2>>"$BENCH_LOG") || rc=$?
+    -P "$p" -n "$(requests_for "$p")" -r "$KEYSPACE" --csv </dev/null \
+    2>>"$RUN_DIR/redis-benchmark.log") || rc=$?
+  printf '%s\n' "--- $mode $test -P $p: exit status $rc" "$out" >>"$RUN_DIR/redis-benchmark.log"
   # CSV: a header line, then "SET","123.45","avg",... (cluster mode adds a preamble).
   awk -F, -v name="\"$test\"" '$1 == name { gsub(/"/, "", $2); print $2; exit }' <<<"$out"
-  printf '%s\n' "--- $mode $test -P $p: exit status $rc" "$out" >>"$BENCH_LOG"
 }
 
 # Requests/sec of one case, retried once when a run gives no result; else FAIL.
@@ -149,7 +183,7 @@ bench_case() {
   local rps
   rps=$(bench_once "$@")
   if [[ -z "$rps" ]]; then
-    log "$1 $2 -P $3 gave no result (see $BENCH_LOG), retrying once"
+    log "$1 $2 -P $3 gave no result (see $RUN_DIR/redis-benchmark.log), retrying once"
     rps=$(bench_once "$@")
   fi
   echo "${rps:-FAIL}"
@@ -196,10 +230,11 @@ print_report() {
   local test p d s key
   echo "## Slotgate vs direct Redis Cluster (redis-benchmark)"
   echo
-  echo "Machine: $(nproc) cores ($(uname -m)), $(redis-server --version | awk '{print $3}' | tr -d v=)" \
-    "redis, cluster 3 masters + 3 replicas on 127.0.0.1:$BASE_PORT-$((BASE_PORT + 5))," \
-    "slotgate --threads $THREADS on :$PROXY_PORT; -c $CLIENTS -r $KEYSPACE, $ROUNDS rounds," \
-    "-n $(requests_for 1) at -P 1 and $(requests_for 16) at -P 16."
+  echo "Machine: $(nproc) cores ($(uname -m)), redis $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p');" \
+    "cluster of 3 masters + 3 replicas on 127.0.0.1:$BASE_PORT-$((BASE_PORT + 5));" \
+    "slotgate --threads $THREADS on :$PROXY_PORT; redis-benchmark -c $CLIENTS -r $KEYSPACE," \
+    "-n $(requests_for 1) at -P 1 and $(requests_for 16) at -P 16; $ROUNDS round(s);" \
+    "direct = redis-benchmark --cluster."
   echo
   echo "| test | pipeline | direct median rps | slotgate median rps | ratio slotgate/direct |"
   echo "| --- | ---: | ---: | ---: | ---: |"
@@ -213,7 +248,7 @@ print_report() {
     done
   done
   echo
-  echo "Raw requests/sec per round (direct / slotgate):"
+  echo "Raw requests/sec, rounds 1..$ROUNDS:"
   echo
   echo "| test | pipeline | direct | slotgate |"
   echo "| --- | ---: | --- | --- |"
@@ -231,16 +266,16 @@ main() {
   # shellcheck source=ensure-deps.sh
   source "$ROOT/deploy/ensure-deps.sh"
   slotgate_require_swift
+  check_proxy_port_free
   build_release
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  CLUSTER_STARTED=1
-  "$LOCAL_CLUSTER" start --base-port "$BASE_PORT" --dir "$CLUSTER_DIR" >&2
+  RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/slotgate-bench.XXXXXX")
+  start_cluster
   start_proxy
   wait_for_proxy
-  log "slotgate ready (pid $PROXY_PID); running $ROUNDS round(s); redis-benchmark stderr: $BENCH_LOG"
-  : >"$BENCH_LOG"
+  log "slotgate ready (pid $PROXY_PID); running $ROUNDS round(s); files in $RUN_DIR"
   local round
   for ((round = 1; round <= ROUNDS; round++)); do
     run_round "$round"
@@ -248,4 +283,4 @@ main() {
   print_report
 }
 
-main "$@"
+main "$@"; exit

@@ -19,10 +19,12 @@ SLOTGATE_DEB_PACKAGES=(libhiredis-dev redis-server redis-tools pkg-config)
 SLOTGATE_SWIFT_BIN_DIR=/opt/swift/usr/bin
 
 # Print the packages from SLOTGATE_DEB_PACKAGES that dpkg does not report as installed.
+# (A removed package whose config files remain is known to dpkg but not installed,
+# hence the Status check rather than dpkg's exit code alone.)
 slotgate_missing_packages() {
-  local pkg
+  local pkg info
   for pkg in "${SLOTGATE_DEB_PACKAGES[@]}"; do
-    if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed'; then
+    if ! info=$(dpkg -s "$pkg" 2>/dev/null) || [[ "$info" != *"Status: install ok installed"* ]]; then
       echo "$pkg"
     fi
   done

@@ -141,11 +141,19 @@ port_in_use() {
   ss -Htan "sport = :$1" 2>/dev/null | awk '$1 != "TIME-WAIT" { found = 1 } END { exit !found }'
 }
 
+# ephemeral_hint PORT...: if any PORT lies in the kernel's ephemeral port range
+# (where outgoing connections take their local ports), say how to avoid it.
 ephemeral_hint() {
-  local range
-  range=$(tr -s '[:space:]' '-' </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) || return 0
-  log "hint: choose --base-port so that ports and bus ports (+10000) avoid the" \
-    "ephemeral range ${range%-} (e.g. a base port in 10000..22700)"
+  local lo hi p
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || return 0
+  for p in "$@"; do
+    if ((p >= lo && p <= hi)); then
+      log "hint: port $p is in the ephemeral range $lo-$hi, where it can be taken by any" \
+        "outgoing connection; prefer a --base-port whose ports and bus ports (+10000)" \
+        "avoid it (e.g. 10000..22700)"
+      return 0
+    fi
+  done
 }
 
 check_ports_free() {
@@ -154,7 +162,7 @@ check_ports_free() {
     for p in "$port" $((port + 10000)); do
       if port_in_use "$p"; then
         log "error: port $p is already in use (another cluster, a redis, or a connection's local port)"
-        ephemeral_hint
+        ephemeral_hint "$p"
         exit 1
       fi
     done
@@ -310,7 +318,10 @@ fail() {
     log "--- $CLUSTER_DIR/cluster-create.log (last lines)"
     tail -n 15 "$CLUSTER_DIR/cluster-create.log" >&2
   fi
-  grep -qs 'Address already in use' "$CLUSTER_DIR"/*/redis.log && ephemeral_hint
+  if grep -qs 'Address already in use' "$CLUSTER_DIR"/*/redis.log; then
+    # shellcheck disable=SC2046  # one port per word
+    ephemeral_hint $(ports) $(ports | awk '{ print $1 + 10000 }')
+  fi
   stop_nodes
   log "stopped the nodes of $CLUSTER_DIR (logs kept there; 'stop' removes them)"
   exit 1
@@ -379,4 +390,4 @@ main() {
   esac
 }
 
-main "$@"
+main "$@"; exit

@@ -21,6 +21,11 @@ PROXY_PID=""
 
 log() { echo "run: $*" >&2; }
 
+# True if a non-TIME-WAIT TCP socket uses PORT locally (listener or connection).
+port_in_use() {
+  ss -Htan "sport = :$1" 2>/dev/null | awk '$1 != "TIME-WAIT" { found = 1 } END { exit !found }'
+}
+
 build_release() {
   log "building slotgate (release)..."
   swift build -c release --product slotgate
@@ -68,6 +73,10 @@ main() {
   # shellcheck source=ensure-deps.sh
   source "$ROOT/deploy/ensure-deps.sh"
   slotgate_require_swift
+  if port_in_use "$PROXY_PORT"; then
+    log "error: port $PROXY_PORT is already in use (is another run.sh or slotgate running?)"
+    exit 1
+  fi
   build_release
   trap cleanup EXIT
   trap 'on_signal INT' INT
@@ -88,4 +97,4 @@ main() {
   exit "$status"
 }
 
-main "$@"
+main "$@"; exit

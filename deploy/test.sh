@@ -18,7 +18,25 @@ main() {
   source "$ROOT/deploy/ensure-deps.sh"
   slotgate_require_swift
   swift build --build-tests
-  exec swift test "$@"
+  local started status=0
+  started=$(mktemp)
+  swift test "$@" || status=$?
+  stop_leftover_test_clusters "$started"
+  rm -f "$started"
+  return "$status"
 }
 
-main "$@"
+# The tests stop their clusters themselves; a test process that crashed cannot. Any test
+# cluster dir made during this run (newer than the marker) is stopped here, by its own pidfiles.
+stop_leftover_test_clusters() {
+  local marker=$1 dir base
+  for dir in "${TMPDIR:-/tmp}"/slotgate-test-*; do
+    [[ -d "$dir" && "$dir" -nt "$marker" ]] || continue
+    base=${dir##*-}
+    [[ "$base" =~ ^[0-9]+$ ]] || continue
+    echo "test: stopping leftover test cluster $dir" >&2
+    "$ROOT/deploy/local-cluster.sh" stop --base-port "$base" --dir "$dir" >&2 || true
+  done
+}
+
+main "$@"; exit

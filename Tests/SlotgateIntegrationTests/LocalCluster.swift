@@ -62,14 +62,16 @@ final class LocalCluster: Sendable {
     }
 
     private func script(_ action: String) throws {
+        let logPath = NSTemporaryDirectory() + "slotgate-test-\(self.basePort)-\(action).log"
         let (status, output) = try ScriptRunner.run(
             Self.repositoryRoot + "/deploy/local-cluster.sh",
             [action, "--base-port", String(self.basePort), "--dir", self.directory],
-            logPath: NSTemporaryDirectory() + "slotgate-test-\(self.basePort)-\(action).log"
+            logPath: logPath
         )
         guard status == 0 else {
-            throw HarnessError("local-cluster.sh \(action) failed (\(status)): \(output)")
+            throw HarnessError("local-cluster.sh \(action) failed (\(status)); log kept at \(logPath): \(output)")
         }
+        try? FileManager.default.removeItem(atPath: logPath)
     }
 }
 
