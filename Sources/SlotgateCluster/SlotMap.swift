@@ -23,6 +23,9 @@ public struct SlotMap: Sendable, Equatable {
 
     /// The shards, in the order the cluster listed them.
     public let shards: [Shard]
+    /// The lowest slot each shard serves, by shard index: a name for a shard that outlives
+    /// the map, which is what a cluster-wide SCAN cursor remembers.
+    public let firstSlots: [Int]
     private let shardIndexBySlot: [UInt16]
 
     /// Builds a map from slot ranges; a later range for the same slot wins, and slots outside
@@ -45,14 +48,24 @@ public struct SlotMap: Sendable, Equatable {
                 slots[slot] = UInt16(index)
             }
         }
+        var firstSlots = [Int](repeating: HashSlot.count, count: shards.count)
+        for (slot, index) in slots.enumerated().reversed() where index != Self.unassigned {
+            firstSlots[Int(index)] = slot
+        }
         self.shards = shards
+        self.firstSlots = firstSlots
         self.shardIndexBySlot = slots
     }
 
     /// The shard serving `slot`, or `nil` while no node serves it.
     public func shard(for slot: HashSlot) -> Shard? {
+        self.shardIndex(for: slot).map { self.shards[$0] }
+    }
+
+    /// The index in ``shards`` of the shard serving `slot`, or `nil` while no node serves it.
+    public func shardIndex(for slot: HashSlot) -> Int? {
         let index = self.shardIndexBySlot[Int(slot.rawValue)]
-        return index == Self.unassigned ? nil : self.shards[Int(index)]
+        return index == Self.unassigned ? nil : Int(index)
     }
 
     /// The master serving `slot`, or `nil` while no node serves it.

@@ -19,6 +19,7 @@ final class LoopRouter {
     let logger: Logger
     private let settings: RouterSettings
     private let monitor: TopologyMonitor
+    let identity: ProxyIdentity
     private var view: ClusterView?
     private var unavailableReason = "topology discovery has not finished"
     private var links: [NodeAddress: NodeLink] = [:]
@@ -34,10 +35,11 @@ final class LoopRouter {
         return bytes
     }()
 
-    init(eventLoop: any EventLoop, settings: RouterSettings, monitor: TopologyMonitor, logger: Logger) {
+    init(eventLoop: any EventLoop, settings: RouterSettings, monitor: TopologyMonitor, identity: ProxyIdentity, logger: Logger) {
         self.eventLoop = eventLoop
         self.settings = settings
         self.monitor = monitor
+        self.identity = identity
         self.logger = logger
     }
 
@@ -67,7 +69,34 @@ final class LoopRouter {
         case .found(let found):
             spec = found
         }
+        switch CommandRole.of(spec.name) {
+        case nil:
+            self.routeByKeys(command, spec: spec, replySlot: replySlot)
+        case .split(let merge, let keyStep):
+            self.split(command, name: spec.name, merge: merge, keyStep: keyStep, replySlot: replySlot)
+        case .broadcast(let merge):
+            self.broadcast(command.wire, merge: merge, replySlot: replySlot, view: view)
+        case .scan:
+            self.scan(command, replySlot: replySlot, view: view)
+        case .info:
+            self.info(command, replySlot: replySlot, view: view)
+        case .clusterFacade:
+            if let reply = ClusterFacade.answer(command, subcommand: spec.name, address: self.identity.announcedAddress) {
+                replySlot.fill(reply)
+            }
+        case .routedBySlotArgument:
+            guard let number = command.arguments[2].redisInteger, let slot = HashSlot(rawValue: number) else {
+                replySlot.fillError(ProxyErrors.invalidSlot)
+                return
+            }
+            self.route(RoutedRequest(wire: command.wire, slot: slot, target: .client(replySlot)))
+        case .refused(let reason):
+            replySlot.fillError(ProxyErrors.refused(spec.name.split(separator: "|").joined(separator: " ").uppercased(), reason))
+        }
+    }
 
+    /// The common case: every key in one slot, sent to that slot's master as the client sent it.
+    private func routeByKeys(_ command: RESPCommand, spec: CommandSpec, replySlot: ReplySlot) {
         var slot: HashSlot? = nil
         var spansSlots = false
         CommandTable.visitKeyIndexes(of: spec, in: command.arguments) { index in
@@ -79,19 +108,19 @@ final class LoopRouter {
             replySlot.fillError(ProxyErrors.crossSlot)
             return
         }
-        self.route(RoutedRequest(wire: command.wire, slot: slot, replySlot: replySlot))
+        self.route(RoutedRequest(wire: command.wire, slot: slot, target: .client(replySlot)))
     }
 
     /// Sends a request to the master of its slot (any master for a command without keys).
-    private func route(_ request: RoutedRequest) {
+    func route(_ request: RoutedRequest) {
         guard let view = self.view else {
-            request.replySlot?.fillError(ProxyErrors.noSlotMap(self.unavailableReason))
+            request.target.deliverError(ProxyErrors.noSlotMap(self.unavailableReason))
             return
         }
         let target: NodeAddress
         if let slot = request.slot {
             guard let master = view.slotMap.master(for: slot) else {
-                request.replySlot?.fillError(ProxyErrors.slotNotServed)
+                request.target.deliverError(ProxyErrors.slotNotServed)
                 return
             }
             target = master
@@ -103,13 +132,13 @@ final class LoopRouter {
         self.send(request, to: target)
     }
 
-    private func send(_ request: RoutedRequest, to node: NodeAddress) {
+    func send(_ request: RoutedRequest, to node: NodeAddress) {
         if let link = self.links[node] {
             link.send(request)
             return
         }
         if let backoff = self.reconnectBackoff[node], backoff.notBefore > .now() {
-            request.replySlot?.fillError(ProxyErrors.cannotConnect(node, backoff.reason))
+            request.target.deliverError(ProxyErrors.cannotConnect(node, backoff.reason))
             return
         }
         let link = self.connect(to: node)
@@ -145,7 +174,7 @@ final class LoopRouter {
     /// A node answered `request`. Redirects and retry-later errors are handled here, because they
     /// mean the command did not run; every other reply goes to the client as it is.
     func replyArrived(_ reply: FramedReply, for request: RoutedRequest, from link: NodeLink) {
-        guard let replySlot = request.replySlot, replySlot.isAwaited else { return }
+        guard request.target.isAwaited else { return }
         if reply.kind == .error && request.attempts < self.settings.maxRedirects {
             var retry = request
             retry.attempts += 1
@@ -164,7 +193,7 @@ final class LoopRouter {
                 return
             }
         }
-        replySlot.fill(reply.bytes)
+        request.target.deliver(reply)
     }
 
     private func follow(_ redirect: Redirect, _ request: RoutedRequest) {
@@ -174,7 +203,7 @@ final class LoopRouter {
             self.send(request, to: redirect.target)
         case .ask:
             // ASKING and the command, back to back on the same link; the map stays as it is.
-            self.send(RoutedRequest(wire: self.askingCommand, slot: nil, replySlot: nil), to: redirect.target)
+            self.send(RoutedRequest(wire: self.askingCommand, slot: nil, target: .discard), to: redirect.target)
             self.send(request, to: redirect.target)
         }
     }

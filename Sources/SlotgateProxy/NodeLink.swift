@@ -97,7 +97,7 @@ final class NodeLink {
         self.inFlight.removeAll()
         self.router.linkClosed(self, connectFailed: connectFailed, requestsInFlight: failed.count)
         for request in failed {
-            request.replySlot?.fillError(message)
+            request.target.deliverError(message)
         }
     }
 }

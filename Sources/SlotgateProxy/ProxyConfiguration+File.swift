@@ -85,6 +85,8 @@ extension ProxyConfiguration {
         "topology-refresh-min-interval": { $0.topologyMinimumRefreshInterval = .milliseconds(try integer($1, in: 0...60_000)) },
         "connect-timeout": { $0.connectTimeout = .milliseconds(try integer($1, in: 1...600_000)) },
         "max-redirects": { $0.maxRedirects = try integer($1, in: 0...100) },
+        "cluster-announce-ip": { $0.announceHost = $1 == "\"\"" ? "" : $1 },
+        "cluster-announce-port": { $0.announcePort = try integer($1, in: 0...65535) },
         "proto-max-bulk-len": { $0.protoMaxBulkLength = try byteSize($1, in: 1024...(Int(Int32.max) * 2)) },
     ]
 

@@ -32,6 +32,11 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var maxRedirects: Int
     /// Largest bulk argument a client may send (`proto-max-bulk-len`).
     public var protoMaxBulkLength: Int
+    /// Host Slotgate gives as its own in `CLUSTER SLOTS` and friends (`cluster-announce-ip`);
+    /// empty means the bind address, or 127.0.0.1 when binding to all addresses.
+    public var announceHost: String
+    /// Port given there (`cluster-announce-port`); 0 means the client port.
+    public var announcePort: Int
 
     public init(
         bind: String = "127.0.0.1",
@@ -43,7 +48,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
         topologyMinimumRefreshInterval: Duration = .milliseconds(200),
         connectTimeout: Duration = .seconds(1),
         maxRedirects: Int = 5,
-        protoMaxBulkLength: Int = 512 * 1024 * 1024
+        protoMaxBulkLength: Int = 512 * 1024 * 1024,
+        announceHost: String = "",
+        announcePort: Int = 0
     ) {
         self.bind = bind
         self.port = port
@@ -55,6 +62,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.connectTimeout = connectTimeout
         self.maxRedirects = maxRedirects
         self.protoMaxBulkLength = protoMaxBulkLength
+        self.announceHost = announceHost
+        self.announcePort = announcePort
     }
 
     /// The number of event loop threads to run: `threads`, or one per core when it is 0.

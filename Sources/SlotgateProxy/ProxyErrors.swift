@@ -12,6 +12,20 @@ enum ProxyErrors {
     static let selectInClusterMode = "ERR SELECT is not allowed in cluster mode"
     static let notAnInteger = "ERR value is not an integer or out of range"
 
+    static let invalidCursor = "ERR invalid cursor"
+    static let invalidSlot = "ERR Invalid slot"
+    static let mastersDisagree = "ERR the cluster's masters gave different replies to this command"
+
+    /// A part of a split or broadcast command got a reply the merge cannot read.
+    static func unexpectedPartReply(_ text: String) -> String {
+        "ERR Slotgate got an unexpected reply from a node while merging: \(text.prefix(100))"
+    }
+
+    /// A command Slotgate does not pass on, and why.
+    static func refused(_ command: String, _ reason: String) -> String {
+        "ERR '\(command)' is not available through Slotgate: \(reason)"
+    }
+
     static func noSlotMap(_ reason: String) -> String {
         "CLUSTERDOWN Slotgate has no slot map yet: \(reason)"
     }

@@ -42,11 +42,12 @@ public final class ProxyServer: Sendable {
             reconnectDelay: .milliseconds(50),
             maxReconnectDelay: .seconds(2)
         )
+        let identity = ProxyIdentity()
         var routers: [NIOLoopBound<LoopRouter>] = []
         for loop in group.makeIterator() {
             routers.append(
                 try await loop.submit {
-                    NIOLoopBound(LoopRouter(eventLoop: loop, settings: settings, monitor: monitor, logger: logger), eventLoop: loop)
+                    NIOLoopBound(LoopRouter(eventLoop: loop, settings: settings, monitor: monitor, identity: identity, logger: logger), eventLoop: loop)
                 }.get()
             )
         }
@@ -58,6 +59,7 @@ public final class ProxyServer: Sendable {
         }
         do {
             let listener = try await Self.bind(configuration: configuration, group: group, routers: allRouters)
+            identity.announce(Self.announcedAddress(configuration: configuration, boundPort: listener.localAddress?.port ?? configuration.port))
             logger.info("listening", metadata: ["listen.address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "threads": "\(configuration.eventLoopThreads)"])
             return ProxyServer(configuration: configuration, logger: logger, group: group, monitor: monitor, routers: allRouters, listener: listener)
         } catch {
@@ -91,6 +93,15 @@ public final class ProxyServer: Sendable {
         try? await self.listener.close()
         self.monitor.stop()
         try await self.group.shutdownGracefully()
+    }
+
+    /// The address Slotgate gives as its own to cluster-aware clients.
+    private static func announcedAddress(configuration: ProxyConfiguration, boundPort: Int) -> NodeAddress {
+        var host = configuration.announceHost
+        if host.isEmpty {
+            host = ["0.0.0.0", "::", "*"].contains(configuration.bind) ? "127.0.0.1" : configuration.bind
+        }
+        return NodeAddress(host: host, port: configuration.announcePort != 0 ? configuration.announcePort : boundPort)
     }
 
     private static func bind(

@@ -14,8 +14,8 @@ struct RoutedRequest {
     var wire: ByteBuffer
     /// The slot of the command's keys; `nil` for a command without keys.
     var slot: HashSlot?
-    /// Where the reply goes; `nil` for a reply nobody wants (the `+OK` of an `ASKING`).
-    var replySlot: ReplySlot?
+    /// Where the reply goes.
+    var target: ReplyTarget
     /// Redirects and retries so far.
     var attempts: Int = 0
 }

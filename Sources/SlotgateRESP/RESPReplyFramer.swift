@@ -10,6 +10,11 @@ public struct FramedReply: Sendable {
     public var kind: RESPReplyKind
     public var bytes: ByteBuffer
 
+    public init(kind: RESPReplyKind, bytes: ByteBuffer) {
+        self.kind = kind
+        self.bytes = bytes
+    }
+
     /// Whether the reply is an error whose text starts with `prefix` (`"MOVED "`, `"ASK "`, …).
     public func isError(startingWith prefix: StaticString) -> Bool {
         guard self.kind == .error, self.bytes.readableBytes > prefix.utf8CodeUnitCount else { return false }

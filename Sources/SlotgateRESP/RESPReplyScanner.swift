@@ -10,7 +10,7 @@ import NIOCore
 /// Debian's hiredis keeps a fixed stack of nine read tasks and rejects arrays nested deeper than
 /// seven levels, yet Redis 7 itself sends such replies (`COMMAND DOCS` nests twelve deep). The
 /// scanner walks the reply with a counter instead of a stack, so depth costs nothing.
-enum RESPReplyScanner {
+public enum RESPReplyScanner {
     /// The length of the complete reply at the front of `buffer`, or `nil` if it is not all there yet.
     static func lengthOfFirstReply(in buffer: ByteBuffer) throws(RESPReplyFramingError) -> Int? {
         let view = buffer.readableBytesView
@@ -45,5 +45,47 @@ enum RESPReplyScanner {
             }
         }
         return cursor - view.startIndex
+    }
+}
+
+extension RESPReplyScanner {
+    /// The elements of a complete array reply, each as its own bytes; `nil` when `reply` is not an
+    /// array (a null array `*-1` has no elements and gives `[]`).
+    public static func elements(ofArray reply: ByteBuffer) -> [ByteBuffer]? {
+        guard reply.getInteger(at: reply.readerIndex, as: UInt8.self) == UInt8(ascii: "*"),
+            let headerEnd = reply.readableBytesView.firstIndex(of: UInt8(ascii: "\r")),
+            let count = parseDecimal(ArraySlice(reply.readableBytesView[(reply.readerIndex + 1)..<headerEnd]))
+        else { return nil }
+        var rest = reply
+        rest.moveReaderIndex(to: headerEnd + 2)
+        var elements: [ByteBuffer] = []
+        elements.reserveCapacity(max(count, 0))
+        for _ in 0..<max(count, 0) {
+            guard let length = try? self.lengthOfFirstReply(in: rest), let element = rest.readSlice(length: length) else { return nil }
+            elements.append(element)
+        }
+        return elements
+    }
+}
+
+extension RESPReplyScanner {
+    /// The text of a bulk string reply (`$3\r\nabc\r\n` gives `abc`); `nil` for other kinds.
+    public static func bulkText(_ reply: ByteBuffer) -> String? {
+        guard reply.getInteger(at: reply.readerIndex, as: UInt8.self) == UInt8(ascii: "$"),
+            let headerEnd = reply.readableBytesView.firstIndex(of: UInt8(ascii: "\r")),
+            let length = parseDecimal(ArraySlice(reply.readableBytesView[(reply.readerIndex + 1)..<headerEnd])), length >= 0
+        else { return nil }
+        return reply.getString(at: headerEnd + 2, length: length)
+    }
+}
+
+extension FramedReply {
+    /// The value of an integer reply (`:42`); `nil` for other kinds.
+    public var integerValue: Int? {
+        guard self.kind == .integer else { return nil }
+        var digits = self.bytes
+        digits.moveReaderIndex(forwardBy: 1)
+        guard let end = digits.readableBytesView.firstIndex(of: UInt8(ascii: "\r")) else { return nil }
+        return digits.getSlice(at: digits.readerIndex, length: end - digits.readerIndex)?.redisInteger
     }
 }

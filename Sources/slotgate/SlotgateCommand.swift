@@ -14,7 +14,7 @@ struct SlotgateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slotgate",
         abstract: "A Redis Cluster proxy: point any single-node Redis client at one port.",
-        version: SlotgateVersion.current
+        version: SlotgateInfo.version
     )
 
     @Option(name: .long, help: "A redis.conf-style configuration file (see proxy.conf.example).")

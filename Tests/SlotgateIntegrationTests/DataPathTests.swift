@@ -106,7 +106,7 @@ extension LiveClusterSuite {
         @Test func crossSlotAndUnknownCommandsGetRedisErrors() throws {
             let (_, proxy) = try liveCluster()
             let client = try proxy.connect()
-            #expect(try client.command(["MSET", "a", "1", "b", "2"]) == .error("CROSSSLOT Keys in request don't hash to the same slot"))
+            #expect(try client.command(["MSETNX", "a", "1", "b", "2"]) == .error("CROSSSLOT Keys in request don't hash to the same slot"))
             #expect(try client.command(["MSET", "{t}a", "1", "{t}b", "2"]) == .simpleString("OK"))
             #expect(try client.command(["NOSUCH", "x"]) == .error("ERR unknown command 'NOSUCH', with args beginning with: 'x' "))
             #expect(try client.command(["GET"]) == .error("ERR wrong number of arguments for 'get' command"))

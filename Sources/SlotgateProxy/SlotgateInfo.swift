@@ -2,7 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-/// The release this binary was built from, shown by `slotgate --version`.
-enum SlotgateVersion {
-    static let current = "0.1.0"
+/// Facts about this build of Slotgate, shown by `slotgate --version` and `INFO`.
+public enum SlotgateInfo {
+    public static let version = "0.1.0"
 }

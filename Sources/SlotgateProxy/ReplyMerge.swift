@@ -1,0 +1,107 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import SlotgateRESP
+
+/// How the replies of a fan-out's parts become the one reply a single Redis would have given.
+///
+/// Unless a case says otherwise, the first part (in part order) that failed decides the reply:
+/// its error is returned as the node sent it.
+enum ReplyMerge {
+    /// `MGET`: part `i` holds the values of the original positions `positions[i]`; the merged array
+    /// puts every value back where its key was.
+    case valuesInKeyOrder(positions: [[Int]], total: Int)
+    /// `MSET`, `FLUSHALL`, `SCRIPT FLUSH`: `+OK` when every part said so.
+    case allOK
+    /// `DEL`, `EXISTS`, `DBSIZE`: the sum of the parts' integers.
+    case sum
+    /// `KEYS`: every part's elements, one array.
+    case concatenate
+    /// `SCRIPT LOAD`, `FUNCTION LOAD`: every master must give the same reply; that reply.
+    case identical
+    /// `SCRIPT EXISTS`: an element is 1 only where every master says 1.
+    case allTrue
+    /// `RANDOMKEY`: the reply of a random part that has a key.
+    case anyNonNull
+    /// `SCAN`: the one part's page, with the node's cursor replaced by the proxy's.
+    case scanPage(ScanCursor.Position)
+    /// `INFO`: see ``InfoMerge``.
+    case info(proxySection: [String]?)
+
+    func merge(_ parts: [FramedReply]) -> ByteBuffer {
+        if let failure = parts.first(where: { $0.kind == .error }) {
+            return failure.bytes
+        }
+        var merged = ByteBuffer()
+        switch self {
+        case .valuesInKeyOrder(let positions, let total):
+            var values = [ByteBuffer?](repeating: nil, count: total)
+            for (part, reply) in parts.enumerated() {
+                guard let elements = RESPReplyScanner.elements(ofArray: reply.bytes), elements.count == positions[part].count else {
+                    return Self.unexpected(reply)
+                }
+                for (position, element) in zip(positions[part], elements) {
+                    values[position] = element
+                }
+            }
+            merged.writeRESPArrayHeader(count: total)
+            for value in values {
+                merged.writeImmutableBuffer(value!)
+            }
+        case .allOK:
+            return parts[0].bytes
+        case .sum:
+            var total = 0
+            for reply in parts {
+                guard let value = reply.integerValue else { return Self.unexpected(reply) }
+                total += value
+            }
+            merged.writeRESPInteger(total)
+        case .concatenate:
+            var all: [ByteBuffer] = []
+            for reply in parts {
+                guard let elements = RESPReplyScanner.elements(ofArray: reply.bytes) else { return Self.unexpected(reply) }
+                all += elements
+            }
+            merged.writeRESPArrayHeader(count: all.count)
+            for element in all {
+                merged.writeImmutableBuffer(element)
+            }
+        case .identical:
+            guard parts.allSatisfy({ $0.bytes == parts[0].bytes }) else {
+                merged.writeRESPError(ProxyErrors.mastersDisagree)
+                return merged
+            }
+            return parts[0].bytes
+        case .allTrue:
+            let answers = parts.map { RESPReplyScanner.elements(ofArray: $0.bytes) ?? [] }
+            merged.writeRESPArrayHeader(count: answers[0].count)
+            for index in answers[0].indices {
+                let everywhere = answers.allSatisfy { index < $0.count && $0[index].readableBytesView.elementsEqual(":1\r\n".utf8) }
+                merged.writeRESPInteger(everywhere ? 1 : 0)
+            }
+        case .anyNonNull:
+            return parts.filter { $0.kind != .null }.randomElement()?.bytes ?? parts[0].bytes
+        case .info(let proxySection):
+            let reports = parts.compactMap { RESPReplyScanner.bulkText($0.bytes) }
+            guard reports.count == parts.count else { return Self.unexpected(parts[0]) }
+            merged.writeRESPBulkString(InfoMerge.merge(reports, proxySection: proxySection))
+        case .scanPage(let position):
+            guard let elements = RESPReplyScanner.elements(ofArray: parts[0].bytes), elements.count == 2,
+                let nodeCursor = RESPReplyScanner.bulkText(elements[0]).flatMap(UInt64.init), nodeCursor <= ScanCursor.maximumNodeCursor
+            else { return Self.unexpected(parts[0]) }
+            merged.writeRESPArrayHeader(count: 2)
+            merged.writeRESPBulkString(String(position.next(nodeCursor: nodeCursor)))
+            merged.writeImmutableBuffer(elements[1])
+        }
+        return merged
+    }
+
+    private static func unexpected(_ reply: FramedReply) -> ByteBuffer {
+        var error = ByteBuffer()
+        error.writeRESPError(ProxyErrors.unexpectedPartReply(reply.lineText))
+        return error
+    }
+}

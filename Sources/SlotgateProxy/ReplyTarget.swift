@@ -1,0 +1,42 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import SlotgateRESP
+
+/// Where a node's reply to a routed request goes.
+///
+/// Most replies go straight to a client. The parts of a split or broadcast command go to the
+/// ``FanOut`` that merges them first, and the `+OK` of an `ASKING` the proxy sent itself goes
+/// nowhere.
+enum ReplyTarget {
+    case client(ReplySlot)
+    case part(FanOut, index: Int)
+    case discard
+
+    /// Whether anyone still waits for the reply.
+    var isAwaited: Bool {
+        switch self {
+        case .client(let slot): return slot.isAwaited
+        case .part(let fanOut, _): return fanOut.isAwaited
+        case .discard: return false
+        }
+    }
+
+    /// Hands over the node's reply.
+    func deliver(_ reply: FramedReply) {
+        switch self {
+        case .client(let slot): slot.fill(reply.bytes)
+        case .part(let fanOut, let index): fanOut.partArrived(index, reply)
+        case .discard: break
+        }
+    }
+
+    /// Hands over an error the proxy produced instead of a reply.
+    func deliverError(_ message: String) {
+        var bytes = ByteBuffer()
+        bytes.writeRESPError(message)
+        self.deliver(FramedReply(kind: .error, bytes: bytes))
+    }
+}
