@@ -7,15 +7,18 @@
 #                                       # calling shell (this is how the other
 #                                       # deploy scripts use it)
 #
-# Packages: libhiredis-dev redis-server redis-tools pkg-config (Debian 12).
+# Packages: libhiredis-dev redis-server redis-tools pkg-config python3
+# python3-pip (Debian 12).
 # When all of them are already installed no apt command runs at all, so this
 # is cheap to call from every script. Otherwise it runs `apt-get update` once
 # and installs only the missing ones (needs root, as on the dev/CI machines).
+# Also the Python package redis (redis-py, from PyPI), which the cluster-client
+# integration test drives: pip runs only when `python3 -c 'import redis'` fails.
 # If the swift toolchain is not on PATH but exists in /opt/swift/usr/bin, that
 # directory is appended to PATH. Also defines slotgate_require_swift for the
 # scripts that build (Debian 12 has no swift package, so it is not installed).
 
-SLOTGATE_DEB_PACKAGES=(libhiredis-dev redis-server redis-tools pkg-config)
+SLOTGATE_DEB_PACKAGES=(libhiredis-dev redis-server redis-tools pkg-config python3 python3-pip)
 SLOTGATE_SWIFT_BIN_DIR=/opt/swift/usr/bin
 
 # Print the packages from SLOTGATE_DEB_PACKAGES that dpkg does not report as installed.
@@ -38,6 +41,26 @@ slotgate_apt_install() {
   apt-get "${lock_opt[@]}" update -qq
   DEBIAN_FRONTEND=noninteractive apt-get "${lock_opt[@]}" install -y -qq \
     --no-install-recommends "$@" </dev/null
+}
+
+# Install redis-py with pip unless python3 can already import it.
+# A python3 marked externally managed (PEP 668, as Debian 12's own is) refuses a
+# plain `pip install`; only then is it retried with --break-system-packages.
+slotgate_ensure_python_redis() {
+  python3 -c 'import redis' >/dev/null 2>&1 && return 0
+  echo "ensure-deps: installing the Python package redis with pip" >&2
+  local pip_cmd=(python3 -m pip install --quiet --disable-pip-version-check) output
+  if ! output=$("${pip_cmd[@]}" redis 2>&1 </dev/null); then
+    if [[ "$output" != *externally-managed-environment* ]] ||
+      ! output=$("${pip_cmd[@]}" --break-system-packages redis 2>&1 </dev/null); then
+      echo "ensure-deps: pip install redis failed: $output" >&2
+      return 1
+    fi
+  fi
+  if ! python3 -c 'import redis' >/dev/null 2>&1; then
+    echo "ensure-deps: python3 still cannot import redis after pip install" >&2
+    return 1
+  fi
 }
 
 # Append the bundled swift toolchain to PATH when swift is not found already.
@@ -70,6 +93,7 @@ slotgate_ensure_deps() {
       return 1
     fi
   fi
+  slotgate_ensure_python_redis || return 1
   slotgate_ensure_swift_path
 }
 

@@ -11,7 +11,8 @@ extension LiveClusterSuite {
     /// The cluster changes and links break under live traffic; clients see only what they must.
     @Suite struct ResilienceTests {
         /// A slot is migrated by hand, the way `redis-cli --cluster reshard` does it, while a client
-        /// keeps writing and reading keys of that slot: ASK during the move, MOVED after, no errors.
+        /// keeps writing and reading keys of that slot, also with an MGET split between that slot
+        /// and another: ASK during the move, MOVED after, no errors, every value right.
         @Test func slotMigrationUnderLiveTrafficIsInvisible() throws {
             let (cluster, proxy) = try liveCluster()
             let slot = HashSlot(key: "migrating")
@@ -23,6 +24,9 @@ extension LiveClusterSuite {
             let setup = try proxy.connect()
             for key in keys { try setup.append(["SET", key, "0"]) }
             for _ in keys { #expect(try setup.readReply() == .simpleString("OK")) }
+            let steadyKey = "steady:key"
+            #expect(HashSlot(key: steadyKey) != slot)
+            #expect(try setup.command(["SET", steadyKey, "steady"]) == .simpleString("OK"))
 
             // Live traffic: every key is rewritten and read back, round after round, until told to stop.
             let failures = FailureLog()
@@ -35,10 +39,15 @@ extension LiveClusterSuite {
                     while !stop.isSet && round <= 10_000 {
                         for key in keys { try client.append(["SET", key, "\(round)"]) }
                         for key in keys { try client.append(["GET", key]) }
+                        try client.append(["MGET", steadyKey] + keys.prefix(50))
                         for key in keys where try client.readReply() != .simpleString("OK") { failures.add("SET \(key) failed in round \(round)") }
                         for key in keys {
                             let reply = try client.readReply()
                             if reply.string != "\(round)" { failures.add("GET \(key) in round \(round): \(reply)") }
+                        }
+                        let values = try client.readReply().array?.map(\.string)
+                        if values != ["steady"] + Array(repeating: "\(round)", count: 50) {
+                            failures.add("MGET in round \(round): \(values ?? [])")
                         }
                         rounds.increment()
                         round += 1
