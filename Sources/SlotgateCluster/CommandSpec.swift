@@ -27,6 +27,11 @@ public struct CommandSpec: Sendable {
         self.subcommands = subcommands
     }
 
+    /// Whether the key specs alone cannot be trusted to find every key, so the cluster must be asked.
+    public var needsKeyLookup: Bool {
+        self.keySpecs.contains { !$0.isComplete }
+    }
+
     /// Whether `argumentCount` arguments (the name included) satisfy the arity.
     public func acceptsArgumentCount(_ argumentCount: Int) -> Bool {
         self.arity >= 0 ? argumentCount == self.arity : argumentCount >= -self.arity

