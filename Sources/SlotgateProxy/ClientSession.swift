@@ -20,6 +20,7 @@ final class ClientSession: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var line = CircularBuffer<ReplySlot>(initialCapacity: 16)
     private var awaitsFlush = false
+    private var outbound = OutboundBatch()
     /// No more commands are taken once a QUIT or a protocol error is in line.
     private var acceptsCommands = true
     /// `false` once the connection is gone or closing; late replies are then dropped.
@@ -80,10 +81,12 @@ final class ClientSession: ChannelInboundHandler {
         guard self.isOpen, let context = self.context else { return }
         while let head = self.line.first, let reply = head.reply {
             self.line.removeFirst()
-            context.write(self.wrapOutboundOut(reply), promise: nil)
+            self.outbound.write(reply, to: context)
             if head.closesConnection {
                 self.isOpen = false
                 self.line.removeAll()
+                self.outbound.flush(context)
+                // The empty write completes after every write before it: then close.
                 context.writeAndFlush(self.wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
                     context.close(promise: nil)
                 }
@@ -99,7 +102,9 @@ final class ClientSession: ChannelInboundHandler {
     /// Sends what was written since the last flush.
     func flush() {
         self.awaitsFlush = false
-        self.context?.flush()
+        if let context = self.context {
+            self.outbound.flush(context)
+        }
     }
 }
 

@@ -23,6 +23,7 @@ final class NodeLink {
     private var unsent: [ByteBuffer] = []
     private let framer = RESPReplyFramer()
     private var awaitsFlush = false
+    private var outbound = OutboundBatch()
     private var isClosed = false
 
     init(address: NodeAddress, router: LoopRouter) {
@@ -37,7 +38,7 @@ final class NodeLink {
             self.unsent.append(request.wire)
             return
         }
-        context.write(NIOAny(request.wire), promise: nil)
+        self.outbound.write(request.wire, to: context)
         if !self.awaitsFlush {
             self.awaitsFlush = true
             self.router.linkAwaitsFlush(self)
@@ -47,7 +48,9 @@ final class NodeLink {
     /// Sends what was written since the last flush.
     func flush() {
         self.awaitsFlush = false
-        self.context?.flush()
+        if let context = self.context {
+            self.outbound.flush(context)
+        }
     }
 
     // MARK: - Events from the channel
@@ -56,10 +59,10 @@ final class NodeLink {
     func connected(_ context: ChannelHandlerContext) {
         self.context = context
         for bytes in self.unsent {
-            context.write(NIOAny(bytes), promise: nil)
+            self.outbound.write(bytes, to: context)
         }
         self.unsent.removeAll()
-        context.flush()
+        self.outbound.flush(context)
     }
 
     /// Bytes from the node: frame them and hand each reply to the router with its request.

@@ -48,7 +48,9 @@ def check(condition, message):
 # parse_error), for plain commands and for pipelines alike. MovedError is a subclass of
 # AskError and in this version inherits its __init__. So wrapping AskError.__init__
 # counts every redirect the client receives, before the client silently retries it.
-# A self-test below constructs one of each to prove the hook fires for both classes.
+# A self-test below constructs one of each to prove the hook fires for both classes; and
+# the same hooks, on a RedisCluster pointed at a real node with one slot deliberately
+# mapped to the wrong master, count the MOVED of a plain GET and of each pipelined one.
 #
 # rc.reinitialize_counter alone is NOT enough: RedisCluster increments it on a MOVED but
 # resets it to 0 each time it reaches reinitialize_steps (5) and re-reads the topology,
@@ -204,19 +206,31 @@ def run_cluster_client(port, token):
 # --- redis-cli -c ---------------------------------------------------------------------------
 
 
-def redis_cli(port, *arguments):
+def redis_cli(port, *arguments, script=None):
+    """Runs `redis-cli -c` with `arguments` (one-shot mode), or with `script` fed to its stdin
+    (REPL mode, one command per line); returns its stdout lines."""
     command = ["redis-cli", "-c", "-h", "127.0.0.1", "-p", str(port), *arguments]
+    shown = " ".join(command) + (" <<< " + repr(script[:60]) if script is not None else "")
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            command,
+            input=script if script is not None else "",
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except FileNotFoundError:
         raise WorkloadFailure("redis-cli not found on PATH; run deploy/ensure-deps.sh")
     except subprocess.TimeoutExpired:
-        raise WorkloadFailure(f"{' '.join(command)} timed out")
+        raise WorkloadFailure(f"{shown} timed out")
     output = result.stdout + result.stderr
-    check(result.returncode == 0, f"{' '.join(command)} exited {result.returncode}: {output!r}")
-    # redis-cli -c prints "-> Redirected to slot [N] located at HOST:PORT" when it follows a MOVED/ASK.
-    check("Redirected" not in output, f"{' '.join(command)} was redirected: {output!r}")
-    return result.stdout.strip()
+    check(result.returncode == 0, f"{shown} exited {result.returncode}: {output!r}")
+    # redis-cli -c follows MOVED/ASK itself and prints "-> Redirected to slot [N] located at
+    # HOST:PORT" when it does, but only in REPL mode (config.interactive); a one-shot
+    # `redis-cli -c GET k` follows a redirect silently. So the REPL session below is what
+    # proves no redirect; checked against a real node, it prints that line for other slots.
+    check("Redirected" not in output, f"{shown} was redirected: {output!r}")
+    return result.stdout.splitlines()
 
 
 def run_redis_cli(port, token):
@@ -233,12 +247,17 @@ def run_redis_cli(port, token):
             candidate += 1
         keys.append(key)
     check(len({key_slot(key.encode()) for key in keys}) == len(keys), "redis-cli keys share a slot")
+    # One REPL session: every SET, then every GET, with no redirect announced.
+    session = "".join(f"SET {key} cli-{key}\n" for key in keys) + "".join(f"GET {key}\n" for key in keys)
+    lines = redis_cli(port, script=session)
+    expected = ["OK"] * len(keys) + [f"cli-{key}" for key in keys]
+    check(lines == expected, f"redis-cli -c session: expected {expected}, got {lines}")
+    # One-shot mode too: each command its own connection.
     for key in keys:
         reply = redis_cli(port, "SET", key, f"cli-{key}")
-        check(reply == "OK", f"redis-cli SET {key}: expected OK, got {reply!r}")
-    for key in keys:
+        check(reply == ["OK"], f"redis-cli SET {key}: expected OK, got {reply!r}")
         reply = redis_cli(port, "GET", key)
-        check(reply == f"cli-{key}", f"redis-cli GET {key}: expected {'cli-' + key!r}, got {reply!r}")
+        check(reply == [f"cli-{key}"], f"redis-cli GET {key}: expected {'cli-' + key!r}, got {reply!r}")
     # What redis-cli wrote is what RedisCluster reads, and the other way round.
     rc = RedisCluster(host="127.0.0.1", port=port, protocol=2, socket_timeout=15, decode_responses=True)
     try:
@@ -249,9 +268,9 @@ def run_redis_cli(port, token):
     finally:
         rc.close()
     reply = redis_cli(port, "GET", keys[0])
-    check(reply == "from-redis-py", f"redis-cli GET {keys[0]} after RedisCluster SET: got {reply!r}")
+    check(reply == ["from-redis-py"], f"redis-cli GET {keys[0]} after RedisCluster SET: got {reply!r}")
     reply = redis_cli(port, "CLUSTER", "KEYSLOT", keys[-1])
-    check(reply == str(key_slot(keys[-1].encode())), f"redis-cli CLUSTER KEYSLOT {keys[-1]}: got {reply!r}")
+    check(reply == [str(key_slot(keys[-1].encode()))], f"redis-cli CLUSTER KEYSLOT {keys[-1]}: got {reply!r}")
     return len(keys)
 
 
@@ -275,7 +294,7 @@ def main(argv):
     except WorkloadFailure as failure:
         print(f"FAIL: {failure}", file=sys.stderr)
         return 1
-    except redis.exceptions.RedisError as error:
+    except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException) as error:
         print(f"FAIL: redis-py raised {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     finally:
@@ -285,7 +304,7 @@ def main(argv):
         f"{counts['set_get']} SET/GET over {counts['set_get']} slots, "
         f"mset_nonatomic {counts['mset_keys']} keys, mget_nonatomic {counts['mget_keys']} keys, "
         f"pipeline {counts['pipeline']} commands; 1 node (127.0.0.1:{port}, all {SLOT_COUNT} slots); "
-        f"0 MOVED/ASK, 1 topology load; redis-cli -c: {cli_keys} keys SET/GET, no redirect"
+        f"0 MOVED/ASK, 1 topology load; redis-cli -c: {cli_keys} keys SET/GET in REPL and one-shot mode, no redirect"
     )
     return 0
 
