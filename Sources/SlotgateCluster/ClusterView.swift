@@ -9,11 +9,14 @@ public struct ClusterView: Sendable {
     public let version: Int
     public let slotMap: SlotMap
     public let commands: CommandTable
+    /// The cluster's `redis_version`.
+    public let serverVersion: String
 
-    public init(version: Int, slotMap: SlotMap, commands: CommandTable) {
+    public init(version: Int, slotMap: SlotMap, commands: CommandTable, serverVersion: String) {
         self.version = version
         self.slotMap = slotMap
         self.commands = commands
+        self.serverVersion = serverVersion
     }
 }
 

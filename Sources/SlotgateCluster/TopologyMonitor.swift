@@ -90,10 +90,12 @@ private struct TopologyDiscovery {
         var failures: [String] = []
         for node in self.candidates() {
             do {
-                let (slotMap, commands) = try self.ask(node)
+                let (slotMap, catalog) = try self.ask(node)
                 self.backoff = .milliseconds(100)
                 guard slotMap != self.current?.slotMap else { return }
-                let view = ClusterView(version: (self.current?.version ?? 0) + 1, slotMap: slotMap, commands: commands)
+                let view = ClusterView(
+                    version: (self.current?.version ?? 0) + 1, slotMap: slotMap, commands: catalog.commands, serverVersion: catalog.serverVersion
+                )
                 self.logger.info(
                     "slot map updated",
                     metadata: [
@@ -122,18 +124,20 @@ private struct TopologyDiscovery {
         return ((self.current?.slotMap.allNodes ?? []) + self.configuration.seeds).filter { seen.insert($0).inserted }
     }
 
-    private func ask(_ node: NodeAddress) throws -> (SlotMap, CommandTable) {
+    private func ask(_ node: NodeAddress) throws -> (SlotMap, (commands: CommandTable, serverVersion: String)) {
         let connection = try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.configuration.nodeTimeout)
         let slotsReply = try connection.command(["CLUSTER", "SLOTS"])
         if case .error(let message) = slotsReply { throw TopologyError(message) }
         guard let slotMap = SlotMap(clusterSlotsReply: slotsReply, queriedHost: node.host), slotMap.assignedSlotCount > 0 else {
             throw TopologyError("no slots are assigned")
         }
-        if let commands = self.current?.commands { return (slotMap, commands) }
+        if let current = self.current { return (slotMap, (current.commands, current.serverVersion)) }
         guard let commands = CommandTable(commandReply: try connection.command(["COMMAND"])) else {
             throw TopologyError("COMMAND reply could not be read")
         }
-        return (slotMap, commands)
+        let serverInfo = try connection.command(["INFO", "server"]).string ?? ""
+        let version = serverInfo.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }?.dropFirst("redis_version:".count)
+        return (slotMap, (commands, version.map(String.init) ?? "unknown"))
     }
 }
 

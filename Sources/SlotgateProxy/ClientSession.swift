@@ -21,6 +21,7 @@ final class ClientSession: ChannelInboundHandler {
     private var line = CircularBuffer<ReplySlot>(initialCapacity: 16)
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
+    private var connection = ConnectionState()
     /// No more commands are taken once a QUIT or a protocol error is in line.
     private var acceptsCommands = true
     /// `false` once the connection is gone or closing; late replies are then dropped.
@@ -47,7 +48,11 @@ final class ClientSession: ChannelInboundHandler {
             self.acceptsCommands = false
             slot.fillAndClose(bytes)
         case nil:
-            self.router.dispatch(command, name: name, replySlot: slot)
+            if let reply = ConnectionCommand.answer(command, name: name, state: &self.connection, serverVersion: self.router.serverVersion) {
+                slot.fill(reply)
+            } else {
+                self.router.dispatch(command, name: name, replySlot: slot)
+            }
         }
     }
 

@@ -87,6 +87,17 @@ enum CommandRole {
             "replicate", "saveconfig", "bumpepoch", "flushslots", "set-config-epoch", "count-failure-reports", "links",
             "replicas", "slaves",
         ]
+        // Until sessions get links of their own (transactions, subscriptions, CLIENT state), these
+        // would change a node link that other clients share.
+        let notYet = [
+            "multi", "exec", "discard", "watch", "unwatch", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe",
+            "sunsubscribe", "client|list", "client|info", "client|kill", "client|pause", "client|unpause", "client|reply",
+            "client|tracking", "client|caching", "client|no-evict", "client|no-touch", "client|unblock", "client|getredir",
+            "client|trackinginfo",
+        ]
+        for name in notYet {
+            table[name] = .refused("Slotgate does not support it yet (it would change a node link that other clients share)")
+        }
         for subcommand in clusterAdministration {
             table["cluster|\(subcommand)"] = .refused("Slotgate presents the cluster as one node; manage the cluster on its nodes")
         }

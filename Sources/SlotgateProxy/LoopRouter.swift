@@ -53,6 +53,11 @@ final class LoopRouter {
         }
     }
 
+    /// The cluster's Redis version, as `HELLO` reports it.
+    var serverVersion: String {
+        self.view?.serverVersion ?? "unknown"
+    }
+
     // MARK: - Routing
 
     /// Decides where a client's command goes and sends it, or answers it with an error.

@@ -13,6 +13,11 @@ enum ProxyErrors {
     static let notAnInteger = "ERR value is not an integer or out of range"
 
     static let invalidCursor = "ERR invalid cursor"
+    static let noProtocol = "NOPROTO sorry, this protocol version is not supported"
+    static let helloVersionNotInteger = "ERR Protocol version is not an integer or out of range"
+    static let badClientName = "ERR Client names cannot contain spaces, newlines or special characters."
+    static let authWithoutPassword =
+        "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
     static let invalidSlot = "ERR Invalid slot"
     static let mastersDisagree = "ERR the cluster's masters gave different replies to this command"
 

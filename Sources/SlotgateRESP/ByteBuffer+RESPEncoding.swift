@@ -45,6 +45,12 @@ extension ByteBuffer {
         self.writeCRLF()
     }
 
+    /// Writes the null bulk string, `$-1\r\n`.
+    public mutating func writeRESPNull() {
+        self.writeString("$-1")
+        self.writeCRLF()
+    }
+
     /// Writes `*count\r\n`; the caller writes the elements.
     public mutating func writeRESPArrayHeader(count: Int) {
         self.writeRESPLengthHeader(UInt8(ascii: "*"), count)

@@ -57,5 +57,31 @@ extension LiveClusterSuite {
             let expected = "-ERR Protocol error: invalid bulk length\r\n"
             #expect(String(decoding: greedy.receive(atLeast: expected.utf8.count), as: UTF8.self) == expected)
         }
+
+        /// Connection commands are answered by Slotgate and never reach a shared node link, where
+        /// one client's `HELLO 3` or `MULTI` would change the link under every other client.
+        @Test func connectionCommandsStayWithTheirClient() throws {
+            let (_, proxy) = try liveCluster()
+            let bystander = try proxy.connect()
+            for index in 0..<100 { try bystander.append(["SET", "bystander:conn:\(index)", "\(index)"]) }
+            let client = try proxy.connect()
+            #expect(try client.command(["HELLO", "3"]) == .error("NOPROTO sorry, this protocol version is not supported"))
+            #expect(try client.command(["MULTI"]).string?.contains("not available through Slotgate") == true)
+            #expect(try client.command(["SUBSCRIBE", "news"]).string?.contains("not available through Slotgate") == true)
+            #expect(try client.command(["CLIENT", "REPLY", "OFF"]).string?.contains("not available through Slotgate") == true)
+            let hello = try #require(client.command(["HELLO", "2", "SETNAME", "worker-1"]).keyValuePairs)
+            #expect(hello.first { $0.key == "proto" }?.value == .integer(2))
+            #expect(hello.first { $0.key == "version" }?.value.string?.hasPrefix("7.") == true)
+            #expect(try client.command(["CLIENT", "GETNAME"]).string == "worker-1")
+            #expect(try client.command(["CLIENT", "SETNAME", "bad name"]) == .error("ERR Client names cannot contain spaces, newlines or special characters."))
+            #expect(try client.command(["CLIENT", "SETINFO", "lib-name", "redis-py"]) == .simpleString("OK"))
+            #expect(try client.command(["CLIENT", "ID"]).int != nil)
+            #expect(try client.command(["READONLY"]) == .simpleString("OK"))
+            #expect(try client.command(["RESET"]) == .simpleString("RESET"))
+            #expect(try client.command(["CLIENT", "GETNAME"]) == .null)
+            // The other client's pipeline went through untouched.
+            for _ in 0..<100 { #expect(try bystander.readReply() == .simpleString("OK")) }
+            #expect(try bystander.command(["GET", "bystander:conn:99"]).string == "99")
+        }
     }
 }

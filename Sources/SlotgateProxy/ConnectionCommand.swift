@@ -1,0 +1,132 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import SlotgateRESP
+
+/// The commands that change or describe the client's own connection — `HELLO`, `AUTH`,
+/// `CLIENT SETNAME/GETNAME/ID/SETINFO`, `RESET`, `READONLY`, `READWRITE` — answered by Slotgate.
+///
+/// They must never reach a node: node links are shared by many clients, and a `HELLO 3` or
+/// `CLIENT REPLY OFF` there would change the link for everyone on it.
+enum ConnectionCommand {
+    /// The reply to `command` (lower-case name `name`) if it is a connection command; `nil` otherwise.
+    static func answer(_ command: RESPCommand, name: String, state: inout ConnectionState, serverVersion: String) -> ByteBuffer? {
+        let arguments = command.arguments
+        var reply = ByteBuffer()
+        switch name {
+        case "hello":
+            self.hello(arguments, state: &state, serverVersion: serverVersion, into: &reply)
+        case "auth":
+            if arguments.count < 2 || arguments.count > 3 {
+                reply.writeRESPError(ProxyErrors.arity("auth"))
+            } else {
+                reply.writeRESPError(ProxyErrors.authWithoutPassword)
+            }
+        case "readonly", "readwrite":
+            if arguments.count == 1 {
+                reply.writeRESPSimpleString("OK")
+            } else {
+                reply.writeRESPError(ProxyErrors.arity(name))
+            }
+        case "reset":
+            state.name = nil
+            reply.writeRESPSimpleString("RESET")
+        case "client" where arguments.count >= 2:
+            guard self.client(arguments, state: &state, into: &reply) else { return nil }
+        default:
+            return nil
+        }
+        return reply
+    }
+
+    /// `HELLO [protover [AUTH user pass] [SETNAME name]]`: RESP2 only until RESP3 arrives.
+    private static func hello(_ arguments: [ByteBuffer], state: inout ConnectionState, serverVersion: String, into reply: inout ByteBuffer) {
+        if arguments.count >= 2 {
+            guard let version = arguments[1].redisInteger else {
+                reply.writeRESPError(ProxyErrors.helloVersionNotInteger)
+                return
+            }
+            guard version == 2 else {
+                reply.writeRESPError(ProxyErrors.noProtocol)
+                return
+            }
+        }
+        var index = 2
+        var newName = state.name
+        while index < arguments.count {
+            let option = String(buffer: arguments[index]).lowercased()
+            if option == "auth" && index + 2 < arguments.count {
+                reply.writeRESPError(ProxyErrors.authWithoutPassword)
+                return
+            } else if option == "setname" && index + 1 < arguments.count {
+                guard let name = ClientName(arguments[index + 1]) else {
+                    reply.writeRESPError(ProxyErrors.badClientName)
+                    return
+                }
+                newName = name.value
+                index += 2
+            } else {
+                reply.writeRESPError("ERR Syntax error in HELLO option '\(String(buffer: arguments[index]))'")
+                return
+            }
+        }
+        state.name = newName
+        reply.writeRESPArrayHeader(count: 14)
+        for (field, value) in [("server", "redis"), ("version", serverVersion)] {
+            reply.writeRESPBulkString(field)
+            reply.writeRESPBulkString(value)
+        }
+        reply.writeRESPBulkString("proto")
+        reply.writeRESPInteger(2)
+        reply.writeRESPBulkString("id")
+        reply.writeRESPInteger(state.id)
+        for (field, value) in [("mode", "standalone"), ("role", "master")] {
+            reply.writeRESPBulkString(field)
+            reply.writeRESPBulkString(value)
+        }
+        reply.writeRESPBulkString("modules")
+        reply.writeRESPArrayHeader(count: 0)
+    }
+
+    /// The `CLIENT` subcommands about the client's own connection; `false` for the others.
+    private static func client(_ arguments: [ByteBuffer], state: inout ConnectionState, into reply: inout ByteBuffer) -> Bool {
+        switch String(buffer: arguments[1]).lowercased() {
+        case "setname" where arguments.count == 3:
+            guard let name = ClientName(arguments[2]) else {
+                reply.writeRESPError(ProxyErrors.badClientName)
+                return true
+            }
+            state.name = name.value
+            reply.writeRESPSimpleString("OK")
+        case "getname" where arguments.count == 2:
+            if let name = state.name {
+                reply.writeRESPBulkString(name)
+            } else {
+                reply.writeRESPNull()
+            }
+        case "id" where arguments.count == 2:
+            reply.writeRESPInteger(state.id)
+        case "setinfo" where arguments.count == 4:
+            // Client libraries announce their name and version; Slotgate accepts and keeps nothing.
+            reply.writeRESPSimpleString("OK")
+        default:
+            return false
+        }
+        return true
+    }
+}
+
+/// A client name as Redis accepts it: printable ASCII without spaces. The empty name is valid
+/// and clears the name.
+private struct ClientName {
+    /// The name to keep; `nil` for the empty name.
+    let value: String?
+
+    /// `nil` when Redis would refuse the name.
+    init?(_ bytes: ByteBuffer) {
+        guard bytes.readableBytesView.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        self.value = bytes.readableBytes == 0 ? nil : String(buffer: bytes)
+    }
+}

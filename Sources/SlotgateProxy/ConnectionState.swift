@@ -1,0 +1,21 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Synchronization
+
+/// What a client has told Slotgate about its own connection (`CLIENT SETNAME`, `HELLO`), kept by
+/// the proxy because the node links it would otherwise reach are shared with other clients.
+struct ConnectionState {
+    /// Unique for the life of the process, like Redis's client ids.
+    let id: Int
+    /// `CLIENT SETNAME`; `nil` until set, and after an empty name or `RESET`.
+    var name: String?
+
+    init() {
+        self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
+        self.name = nil
+    }
+
+    private static let nextID = Atomic<Int>(1)
+}
