@@ -5,18 +5,19 @@
 import NIOCore
 import SlotgateRESP
 
-/// One client connection: takes its decoded commands, hands them to the loop's router, and writes
-/// the replies back strictly in request order.
+/// One client connection: takes its decoded commands, hands them to the loop's router (or, for
+/// transactions and blocking commands, to a node link of its own), and writes the replies back
+/// strictly in request order.
 ///
 /// Every command gets a ``ReplySlot`` at the back of the line; filled slots leave from the front.
-/// Writes are not flushed one by one: the router flushes each touched session once per read burst.
+/// Writes are not flushed one by one: the router flushes each touched session once per loop turn.
 /// A protocol error from the decoder is answered in line, after the replies owed before it, and
 /// then the connection is closed, as Redis does.
 final class ClientSession: ChannelInboundHandler {
     typealias InboundIn = RESPCommand
     typealias OutboundOut = ByteBuffer
 
-    private let router: LoopRouter
+    let router: LoopRouter
     private var context: ChannelHandlerContext?
     private var line = CircularBuffer<ReplySlot>(initialCapacity: 16)
     private var awaitsFlush = false
@@ -26,6 +27,13 @@ final class ClientSession: ChannelInboundHandler {
     private var acceptsCommands = true
     /// `false` once the connection is gone or closing; late replies are then dropped.
     private(set) var isOpen = true
+
+    /// The transaction in progress, from `WATCH`/`MULTI` to its end (see `ClientSession+Transaction`).
+    var transaction: TransactionState?
+    /// The client's own link while a blocking command waits on it (see `ClientSession+Blocking`).
+    var blockingLink: NodeLink?
+    /// Commands that arrived while a blocking command was out; they run, in order, after it.
+    var heldCommands = CircularBuffer<RESPCommand>()
 
     init(router: LoopRouter) {
         self.router = router
@@ -38,9 +46,21 @@ final class ClientSession: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.acceptsCommands else { return }
         let command = self.unwrapInboundIn(data)
+        if self.blockingLink != nil {
+            self.heldCommands.append(command)
+            return
+        }
+        self.handle(command)
+    }
+
+    /// Runs one command: gives it its place in the reply line and decides who answers it.
+    func handle(_ command: RESPCommand) {
         let slot = ReplySlot(session: self)
         self.line.append(slot)
         let name = command.lowercasedName
+        if self.transaction != nil || TransactionState.commands.contains(name) {
+            if self.handleTransactional(command, name: name, replySlot: slot) { return }
+        }
         switch LocalCommand.answer(command, name: name) {
         case .reply(let bytes):
             slot.fill(bytes)
@@ -50,7 +70,7 @@ final class ClientSession: ChannelInboundHandler {
         case nil:
             if let reply = ConnectionCommand.answer(command, name: name, state: &self.connection, serverVersion: self.router.serverVersion) {
                 slot.fill(reply)
-            } else {
+            } else if !self.startBlocking(command, replySlot: slot) {
                 self.router.dispatch(command, name: name, replySlot: slot)
             }
         }
@@ -63,7 +83,11 @@ final class ClientSession: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.isOpen = false
         self.line.removeAll()
+        self.heldCommands.removeAll()
         self.context = nil
+        // The node frees a blocked or transaction link only when it closes.
+        self.transaction?.link?.close()
+        self.blockingLink?.close()
         context.fireChannelInactive()
     }
 

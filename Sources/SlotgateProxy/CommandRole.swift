@@ -90,7 +90,7 @@ enum CommandRole {
         // Until sessions get links of their own (transactions, subscriptions, CLIENT state), these
         // would change a node link that other clients share.
         let notYet = [
-            "multi", "exec", "discard", "watch", "unwatch", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe",
+            "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe",
             "sunsubscribe", "client|list", "client|info", "client|kill", "client|pause", "client|unpause", "client|reply",
             "client|tracking", "client|caching", "client|no-evict", "client|no-touch", "client|unblock", "client|getredir",
             "client|trackinginfo",

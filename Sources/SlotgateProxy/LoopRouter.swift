@@ -20,6 +20,8 @@ final class LoopRouter {
     private let settings: RouterSettings
     private let monitor: TopologyMonitor
     let identity: ProxyIdentity
+    /// Links single clients hold to themselves, counted across all loops.
+    let exclusiveLinks: ExclusiveLinkBudget
     private var view: ClusterView?
     private var unavailableReason = "topology discovery has not finished"
     private var links: [NodeAddress: NodeLink] = [:]
@@ -29,17 +31,20 @@ final class LoopRouter {
     private var sessionsAwaitingFlush: [ClientSession] = []
     private var flushScheduled = false
     private var nextKeylessShard = 0
-    private let askingCommand: ByteBuffer = {
-        var bytes = ByteBuffer()
-        bytes.writeRESPCommand(["ASKING"])
-        return bytes
-    }()
 
-    init(eventLoop: any EventLoop, settings: RouterSettings, monitor: TopologyMonitor, identity: ProxyIdentity, logger: Logger) {
+    init(
+        eventLoop: any EventLoop,
+        settings: RouterSettings,
+        monitor: TopologyMonitor,
+        identity: ProxyIdentity,
+        exclusiveLinks: ExclusiveLinkBudget,
+        logger: Logger
+    ) {
         self.eventLoop = eventLoop
         self.settings = settings
         self.monitor = monitor
         self.identity = identity
+        self.exclusiveLinks = exclusiveLinks
         self.logger = logger
     }
 
@@ -53,9 +58,48 @@ final class LoopRouter {
         }
     }
 
+    /// Redirects and retries one command may take.
+    var maxRedirects: Int { self.settings.maxRedirects }
+
+    /// Something suggests the slot map is stale (a MOVED seen elsewhere): refresh it soon.
+    func topologyChanged() {
+        self.monitor.requestRefresh()
+    }
+
     /// The cluster's Redis version, as `HELLO` reports it.
     var serverVersion: String {
         self.view?.serverVersion ?? "unknown"
+    }
+
+    /// What the router makes of a command that a client session handles itself (a transaction's
+    /// commands, a blocking command): its spec and the slot of its keys, or the error to answer.
+    enum Resolution {
+        case command(CommandSpec, KeySlots)
+        case rejected(String)
+    }
+
+    func resolve(_ command: RESPCommand) -> Resolution {
+        guard let view = self.view else { return .rejected(ProxyErrors.noSlotMap(self.unavailableReason)) }
+        switch view.commands.lookup(command.arguments) {
+        case .rejected(let message):
+            return .rejected(message)
+        case .found(let spec):
+            var keys = KeySlots()
+            CommandTable.visitKeyIndexes(of: spec, in: command.arguments) { keys.add(command.arguments[$0]) }
+            return .command(spec, keys)
+        }
+    }
+
+    /// The master of `slot`, or of the next shard in turn for a command without keys; `nil` while
+    /// the slot has no owner or no map exists.
+    func master(for slot: HashSlot?) -> NodeAddress? {
+        guard let view = self.view else { return nil }
+        if let slot {
+            return view.slotMap.master(for: slot)
+        }
+        let shards = view.slotMap.shards
+        self.nextKeylessShard = (self.nextKeylessShard + 1) % shards.count
+        return shards[self.nextKeylessShard].master
     }
 
     // MARK: - Routing
@@ -139,21 +183,13 @@ final class LoopRouter {
 
     /// Sends a request to the master of its slot (any master for a command without keys).
     func route(_ request: RoutedRequest) {
-        guard let view = self.view else {
+        guard self.view != nil else {
             request.target.deliverError(ProxyErrors.noSlotMap(self.unavailableReason))
             return
         }
-        let target: NodeAddress
-        if let slot = request.slot {
-            guard let master = view.slotMap.master(for: slot) else {
-                request.target.deliverError(ProxyErrors.slotNotServed)
-                return
-            }
-            target = master
-        } else {
-            let shards = view.slotMap.shards
-            self.nextKeylessShard = (self.nextKeylessShard + 1) % shards.count
-            target = shards[self.nextKeylessShard].master
+        guard let target = self.master(for: request.slot) else {
+            request.target.deliverError(ProxyErrors.slotNotServed)
+            return
         }
         self.send(request, to: target)
     }
@@ -167,13 +203,14 @@ final class LoopRouter {
             request.target.deliverError(ProxyErrors.cannotConnect(node, backoff.reason))
             return
         }
-        let link = self.connect(to: node)
+        let link = self.openLink(to: node, owner: self)
+        self.links[node] = link
         link.send(request)
     }
 
-    private func connect(to node: NodeAddress) -> NodeLink {
-        let link = NodeLink(address: node, router: self)
-        self.links[node] = link
+    /// Opens a link to `node` that reports to `owner`; requests may be sent on it at once.
+    func openLink(to node: NodeAddress, owner: any NodeLinkOwner) -> NodeLink {
+        let link = NodeLink(address: node, router: self, owner: owner)
         let loopBound = NIOLoopBound((link, self), eventLoop: self.eventLoop)
         ClientBootstrap(group: self.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -197,9 +234,9 @@ final class LoopRouter {
 
     // MARK: - Replies
 
-    /// A node answered `request`. Redirects and retry-later errors are handled here, because they
-    /// mean the command did not run; every other reply goes to the client as it is.
-    func replyArrived(_ reply: FramedReply, for request: RoutedRequest, from link: NodeLink) {
+    /// A node answered `request` on a shared link. Redirects and retry-later errors are handled
+    /// here, because they mean the command did not run; every other reply goes on as it is.
+    func link(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
         guard request.target.isAwaited else { return }
         if reply.kind == .error && request.attempts < self.settings.maxRedirects {
             var retry = request
@@ -229,7 +266,7 @@ final class LoopRouter {
             self.send(request, to: redirect.target)
         case .ask:
             // ASKING and the command, back to back on the same link; the map stays as it is.
-            self.send(RoutedRequest(wire: self.askingCommand, slot: nil, target: .discard), to: redirect.target)
+            self.send(RoutedRequest(wire: ProxyReplies.askingCommand, slot: nil, target: .discard), to: redirect.target)
             self.send(request, to: redirect.target)
         }
     }
@@ -237,7 +274,7 @@ final class LoopRouter {
     // MARK: - Link lifecycle
 
     /// A link closed or never opened: forget it, and ask for a refresh since a node may be gone.
-    func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsInFlight: Int) {
+    func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
         if self.links[link.address] === link {
             self.links[link.address] = nil
         }
@@ -250,7 +287,7 @@ final class LoopRouter {
         }
         self.logger.warning(
             connectFailed ? "cannot connect to node" : "node link lost",
-            metadata: ["upstream.node": "\(link.address)", "requests.failed": "\(requestsInFlight)"]
+            metadata: ["upstream.node": "\(link.address)", "requests.failed": "\(requestsFailed)"]
         )
         self.monitor.requestRefresh()
     }
@@ -292,6 +329,8 @@ final class LoopRouter {
         self.sessionsAwaitingFlush.removeAll(keepingCapacity: true)
     }
 }
+
+extension LoopRouter: NodeLinkOwner {}
 
 @available(*, unavailable)
 extension LoopRouter: Sendable {}

@@ -7,9 +7,11 @@ import NIOCore
 import SlotgateCluster
 import SlotgateRESP
 
-/// The connection from one event loop to one cluster node, shared by all of that loop's clients.
+/// A connection from one event loop to one cluster node.
 ///
-/// Requests from many clients are pipelined onto it; the node answers in order, so the link keeps
+/// Most links are shared by all of the loop's clients (their owner is the router); a client in
+/// a transaction or a blocking command has one to itself (its owner is that client's session).
+/// Requests are pipelined onto the link; the node answers in order, so the link keeps
 /// a queue of the requests in flight and matches each framed reply to the oldest. While the TCP
 /// connection is being made, requests wait in the queue and their bytes wait in `unsent`.
 /// When the connection drops, every request in flight is answered with an error naming the node
@@ -17,6 +19,7 @@ import SlotgateRESP
 final class NodeLink {
     let address: NodeAddress
     private unowned let router: LoopRouter
+    private weak var owner: (any NodeLinkOwner)?
     private var context: ChannelHandlerContext?
     private var inFlight = CircularBuffer<RoutedRequest>(initialCapacity: 64)
     /// Bytes of queued requests not yet written because the connection is not up.
@@ -26,9 +29,10 @@ final class NodeLink {
     private var outbound = OutboundBatch()
     private var isClosed = false
 
-    init(address: NodeAddress, router: LoopRouter) {
+    init(address: NodeAddress, router: LoopRouter, owner: any NodeLinkOwner) {
         self.address = address
         self.router = router
+        self.owner = owner
     }
 
     /// Queues a request and writes it, or keeps its bytes until the connection is up.
@@ -55,8 +59,15 @@ final class NodeLink {
 
     // MARK: - Events from the channel
 
+    /// Whether requests sent on the link still wait for their replies.
+    var hasRequestsInFlight: Bool { !self.inFlight.isEmpty }
+
     /// The connection is up: write what waited for it.
     func connected(_ context: ChannelHandlerContext) {
+        guard !self.isClosed else {
+            context.close(promise: nil)
+            return
+        }
         self.context = context
         for bytes in self.unsent {
             self.outbound.write(bytes, to: context)
@@ -73,7 +84,7 @@ final class NodeLink {
                 guard let request = self.inFlight.popFirst() else {
                     throw RESPReplyFramingError(message: "a reply arrived for no request")
                 }
-                self.router.replyArrived(reply, for: request, from: self)
+                self.owner?.link(self, received: reply, for: request)
             }
         } catch {
             self.router.logger.warning("node sent bytes that are not RESP; closing the link", metadata: ["upstream.node": "\(self.address)", "error": "\(error)"])
@@ -84,6 +95,12 @@ final class NodeLink {
     /// The connection could not be made: nothing was sent, so say exactly that.
     func connectFailed(_ error: any Error) {
         self.close(answering: ProxyErrors.cannotConnect(self.address, "\(error)"), connectFailed: true)
+    }
+
+    /// Closes the connection on purpose; requests still in flight are answered as for a drop.
+    func close() {
+        self.context?.close(promise: nil)
+        self.disconnected()
     }
 
     /// The connection dropped: requests in flight may have run on the node.
@@ -98,7 +115,7 @@ final class NodeLink {
         self.unsent.removeAll()
         let failed = self.inFlight
         self.inFlight.removeAll()
-        self.router.linkClosed(self, connectFailed: connectFailed, requestsInFlight: failed.count)
+        self.owner?.linkClosed(self, connectFailed: connectFailed, requestsFailed: failed.count)
         for request in failed {
             request.target.deliverError(message)
         }

@@ -37,6 +37,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var announceHost: String
     /// Port given there (`cluster-announce-port`); 0 means the client port.
     public var announcePort: Int
+    /// Node links that single clients may hold to themselves at once, for transactions and
+    /// blocking commands, across the whole proxy (`max-exclusive-links`).
+    public var maxExclusiveLinks: Int
 
     public init(
         bind: String = "127.0.0.1",
@@ -50,7 +53,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
         maxRedirects: Int = 5,
         protoMaxBulkLength: Int = 512 * 1024 * 1024,
         announceHost: String = "",
-        announcePort: Int = 0
+        announcePort: Int = 0,
+        maxExclusiveLinks: Int = 10000
     ) {
         self.bind = bind
         self.port = port
@@ -64,6 +68,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.protoMaxBulkLength = protoMaxBulkLength
         self.announceHost = announceHost
         self.announcePort = announcePort
+        self.maxExclusiveLinks = maxExclusiveLinks
     }
 
     /// The number of event loop threads to run: `threads`, or one per core when it is 0.

@@ -13,6 +13,28 @@ enum ProxyErrors {
     static let notAnInteger = "ERR value is not an integer or out of range"
 
     static let invalidCursor = "ERR invalid cursor"
+    static let watchInsideMulti = "ERR WATCH inside MULTI is not allowed"
+    static let nestedMulti = "ERR MULTI calls can not be nested"
+    static let execWithoutMulti = "ERR EXEC without MULTI"
+    static let discardWithoutMulti = "ERR DISCARD without MULTI"
+    static let execAbortAfterErrors = "EXECABORT Transaction discarded because of previous errors."
+
+    static func execAbort(_ reason: String) -> String {
+        "EXECABORT Transaction discarded: \(reason)"
+    }
+
+    /// A key of the transaction is no longer on the transaction's node.
+    static func movedDuringTransaction(_ redirect: String) -> String {
+        "ERR the transaction's slot moved to another node (\(redirect)); the transaction will be aborted"
+    }
+
+    static func transactionLinkLost(_ node: NodeAddress) -> String {
+        "ERR Slotgate lost the transaction's connection to node \(node); the node discarded the transaction"
+    }
+
+    static func exclusiveLinksExhausted(_ limit: Int) -> String {
+        "ERR Slotgate has no free node link for this client (max-exclusive-links \(limit) in use); try again later"
+    }
     static let noProtocol = "NOPROTO sorry, this protocol version is not supported"
     static let helloVersionNotInteger = "ERR Protocol version is not an integer or out of range"
     static let badClientName = "ERR Client names cannot contain spaces, newlines or special characters."

@@ -43,11 +43,14 @@ public final class ProxyServer: Sendable {
             maxReconnectDelay: .seconds(2)
         )
         let identity = ProxyIdentity()
+        let exclusiveLinks = ExclusiveLinkBudget(limit: configuration.maxExclusiveLinks)
         var routers: [NIOLoopBound<LoopRouter>] = []
         for loop in group.makeIterator() {
             routers.append(
                 try await loop.submit {
-                    NIOLoopBound(LoopRouter(eventLoop: loop, settings: settings, monitor: monitor, identity: identity, logger: logger), eventLoop: loop)
+                    NIOLoopBound(LoopRouter(
+                        eventLoop: loop, settings: settings, monitor: monitor, identity: identity, exclusiveLinks: exclusiveLinks, logger: logger
+                    ), eventLoop: loop)
                 }.get()
             )
         }

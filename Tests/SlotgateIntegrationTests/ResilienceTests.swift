@@ -112,20 +112,23 @@ extension LiveClusterSuite {
             let bystanderKey = try #require((0..<1000).map { "bystander:\($0)" }.first { map.master(for: HashSlot(key: $0)) != node })
             #expect(try bystander.command(["SET", bystanderKey, "still here"]) == .simpleString("OK"))
 
-            // BLPOP holds the shared link busy on the node, so the GETs behind it are surely in flight.
+            // CLIENT PAUSE … WRITE holds every write on the node while other commands (the test's
+            // CLIENT KILL) still run, so the SETs below are surely in flight when the link dies.
+            #expect(try nodeLink.command(["CLIENT", "PAUSE", "5000", "WRITE"]) == .simpleString("OK"))
+            defer { _ = try? nodeLink.command(["CLIENT", "UNPAUSE"]) }
             let client = try proxy.connect()
-            try client.append(["BLPOP", "{linkkill}:list", "0"])
-            for index in 0..<20 { try client.append(["GET", "{linkkill}:\(index)"]) }
+            for index in 0..<21 { try client.append(["SET", "{linkkill}:\(index)", "x"]) }
             try client.flush()
-            var blocked = false
-            for _ in 0..<100 where !blocked {
-                let info = try nodeLink.command(["INFO", "clients"]).string ?? ""
-                blocked = info.contains("blocked_clients:1")
-                if !blocked { Thread.sleep(forTimeInterval: 0.05) }
+            var paused = false
+            for _ in 0..<100 where !paused {
+                let clients = try nodeLink.command(["CLIENT", "LIST"]).string ?? ""
+                paused = clients.contains("cmd=set")
+                if !paused { Thread.sleep(forTimeInterval: 0.05) }
             }
-            #expect(blocked)
+            #expect(paused)
             let killed = try nodeLink.command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
             #expect((killed.int ?? 0) >= 1)
+            #expect(try nodeLink.command(["CLIENT", "UNPAUSE"]) == .simpleString("OK"))
 
             for index in 0..<21 {
                 let reply = try client.readReply()

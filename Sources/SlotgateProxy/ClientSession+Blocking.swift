@@ -1,0 +1,103 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import SlotgateCluster
+import SlotgateRESP
+
+/// Blocking commands (`BLPOP`, `BLMOVE`, `BZPOPMIN`, `XREAD … BLOCK`, …) run on a node link the
+/// client has to itself, so a client waiting for a push never stalls the shared link. Commands the
+/// client sends meanwhile are held and run after it, in order, as Redis would run them.
+extension ClientSession {
+    /// Blocking commands that block only when given an option.
+    private static let blockingOnlyWithOption: [String: String] = ["xread": "block", "xreadgroup": "block"]
+
+    /// Sends `command` on a link of its own if it is a blocking command; `false` if it is not one.
+    func startBlocking(_ command: RESPCommand, replySlot: ReplySlot) -> Bool {
+        guard case .command(let spec, let keys) = self.router.resolve(command), spec.flags.contains("blocking") else { return false }
+        if let option = Self.blockingOnlyWithOption[spec.name] {
+            guard command.arguments.contains(where: { String(buffer: $0).lowercased() == option }) else { return false }
+        }
+        guard !keys.spansSlots else {
+            replySlot.fillError(ProxyErrors.crossSlot)
+            return true
+        }
+        guard let master = self.router.master(for: keys.slot) else {
+            replySlot.fillError(ProxyErrors.slotNotServed)
+            return true
+        }
+        self.sendBlocking(RoutedRequest(wire: command.wire, slot: keys.slot, target: .client(replySlot)), to: master, asking: false)
+        return true
+    }
+
+    private func sendBlocking(_ request: RoutedRequest, to node: NodeAddress, asking: Bool) {
+        guard let link = self.openExclusiveLink(to: node) else {
+            request.target.deliverError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks.limit))
+            return
+        }
+        self.blockingLink = link
+        if asking {
+            link.send(RoutedRequest(wire: ProxyReplies.askingCommand, slot: nil, target: .discard))
+        }
+        link.send(request)
+    }
+
+    /// The blocking command's reply. A redirect means it did not run: it is sent again to the named
+    /// node on a new link of its own. Otherwise the link is let go and the held commands run.
+    func blockingLink(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
+        guard case .client = request.target else { return }
+        let redirect = reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") ? Redirect(errorText: reply.lineText) : nil
+        self.blockingLink = nil
+        link.close()
+        if let redirect, request.attempts < self.router.maxRedirects {
+            var retry = request
+            retry.attempts += 1
+            if redirect.kind == .moved {
+                self.router.topologyChanged()
+            }
+            self.sendBlocking(retry, to: redirect.target, asking: redirect.kind == .ask)
+            return
+        }
+        request.target.deliver(reply)
+        self.runHeldCommands()
+    }
+
+    /// The blocking link dropped or never opened (its command has its error already).
+    func blockingLinkClosed(_ link: NodeLink) {
+        guard self.blockingLink === link else { return }
+        self.blockingLink = nil
+        self.runHeldCommands()
+    }
+
+    /// Runs what arrived while a blocking command was out, until one of them blocks again.
+    private func runHeldCommands() {
+        while self.blockingLink == nil, self.isOpen, let command = self.heldCommands.popFirst() {
+            self.handle(command)
+        }
+        self.router.scheduleFlush()
+    }
+}
+
+/// Links a client has to itself, and what it hears from them.
+extension ClientSession: NodeLinkOwner {
+    /// Opens a link to `node` for this client alone, within the proxy-wide budget.
+    func openExclusiveLink(to node: NodeAddress) -> NodeLink? {
+        guard self.router.exclusiveLinks.acquire() else { return nil }
+        return self.router.openLink(to: node, owner: self)
+    }
+
+    func link(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
+        if link === self.blockingLink {
+            self.blockingLink(link, received: reply, for: request)
+        } else {
+            self.transactionLink(link, received: reply, for: request)
+        }
+    }
+
+    func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
+        self.router.exclusiveLinks.release()
+        self.blockingLinkClosed(link)
+        self.transactionLinkClosed(link)
+    }
+}

@@ -1,0 +1,197 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import SlotgateCluster
+import SlotgateRESP
+
+extension TransactionState {
+    /// The commands that start, end or shape a transaction.
+    static let commands: Set<String> = ["multi", "exec", "discard", "watch", "unwatch"]
+}
+
+/// Transactions: `WATCH`, `MULTI`, the queued commands, `EXEC`/`DISCARD`/`UNWATCH`, all on one
+/// node link the client has to itself, so they run on the node exactly as the client sent them.
+extension ClientSession {
+    /// Handles `command` as part of a transaction; `false` when it is an ordinary command after all
+    /// (no transaction, or `WATCH` without `MULTI` yet, where commands run at once as in Redis).
+    func handleTransactional(_ command: RESPCommand, name: String, replySlot: ReplySlot) -> Bool {
+        var state = self.transaction ?? TransactionState()
+        defer { self.transaction = state.isOver ? nil : state }
+        switch name {
+        case "watch":
+            guard !state.inMulti else {
+                replySlot.fillError(ProxyErrors.watchInsideMulti)
+                return true
+            }
+            self.queue(command, replySlot: replySlot, in: &state)
+        case "multi":
+            guard !state.inMulti else {
+                replySlot.fillError(ProxyErrors.nestedMulti)
+                return true
+            }
+            state.inMulti = true
+            if let link = state.link {
+                link.send(RoutedRequest(wire: command.wire, slot: state.slot, target: .client(replySlot)))
+            } else {
+                state.multiPending = true
+                replySlot.fill(ProxyReplies.ok)
+            }
+        case "exec", "discard":
+            guard state.inMulti else {
+                replySlot.fillError(name == "exec" ? ProxyErrors.execWithoutMulti : ProxyErrors.discardWithoutMulti)
+                return true
+            }
+            self.finish(command, name: name, replySlot: replySlot, state: &state)
+        case "unwatch" where !state.inMulti:
+            if let link = state.link, state.broken == nil {
+                state.ending = true
+                link.send(RoutedRequest(wire: command.wire, slot: state.slot, target: .client(replySlot)))
+            } else {
+                replySlot.fill(ProxyReplies.ok)
+                state.close()
+            }
+        case "reset", "quit":
+            state.close()
+            return false
+        default:
+            guard state.inMulti else { return false }
+            self.queue(command, replySlot: replySlot, in: &state)
+        }
+        return true
+    }
+
+    /// Ends the transaction, if any, and lets its link go.
+    func endTransaction() {
+        let link = self.transaction?.link
+        self.transaction = nil
+        link?.close()
+    }
+
+    /// Sends a command of the transaction to its node, opening the link on the first key.
+    private func queue(_ command: RESPCommand, replySlot: ReplySlot, in state: inout TransactionState) {
+        if let reason = state.broken {
+            replySlot.fillError(reason)
+            return
+        }
+        let slot: HashSlot?
+        switch self.router.resolve(command) {
+        case .rejected(let message):
+            replySlot.fillError(message)
+            state.aborted = state.aborted || state.inMulti
+            return
+        case .command(_, let keys):
+            guard !keys.spansSlots, keys.slot == nil || state.slot == nil || keys.slot == state.slot else {
+                replySlot.fillError(ProxyErrors.crossSlot)
+                state.aborted = state.aborted || state.inMulti
+                return
+            }
+            slot = keys.slot
+        }
+        if state.link == nil {
+            guard let slot else {
+                // No key yet says which node: answer for the node as it would (the command is
+                // valid, so it queues), and send it behind MULTI once a key (or EXEC) picks the node.
+                state.deferred.append(command)
+                replySlot.fill(ProxyReplies.queued)
+                return
+            }
+            guard self.openLink(for: slot, in: &state, failing: replySlot) else { return }
+        }
+        state.link!.send(RoutedRequest(wire: command.wire, slot: state.slot, target: .client(replySlot)))
+    }
+
+    /// `EXEC` or `DISCARD`: runs or drops the transaction on its node; the reply ends it.
+    private func finish(_ command: RESPCommand, name: String, replySlot: ReplySlot, state: inout TransactionState) {
+        if let reason = state.broken {
+            replySlot.fillError(name == "exec" ? ProxyErrors.execAbort(reason) : reason)
+            state.close()
+            return
+        }
+        if name == "exec" && state.aborted {
+            // Closing the link drops the node's half of the transaction, watches included.
+            replySlot.fillError(ProxyErrors.execAbortAfterErrors)
+            state.close()
+            return
+        }
+        if state.link == nil && !state.deferred.isEmpty {
+            // Only keyless commands were queued: any master can run them.
+            guard self.openLink(for: nil, in: &state, failing: replySlot) else { return }
+        }
+        guard let link = state.link else {
+            // Nothing reached a node: an empty transaction.
+            replySlot.fill(name == "exec" ? ProxyReplies.emptyArray : ProxyReplies.ok)
+            state.close()
+            return
+        }
+        state.ending = true
+        link.send(RoutedRequest(wire: command.wire, slot: state.slot, target: .client(replySlot)))
+    }
+
+    /// Opens the transaction's link to the master of `slot` (any master for `nil`) and sends what
+    /// waited for it: the `MULTI` Slotgate answered, then the commands queued before.
+    private func openLink(for slot: HashSlot?, in state: inout TransactionState, failing replySlot: ReplySlot) -> Bool {
+        guard let master = self.router.master(for: slot) else {
+            replySlot.fillError(ProxyErrors.slotNotServed)
+            state.aborted = state.aborted || state.inMulti
+            return false
+        }
+        guard let link = self.openExclusiveLink(to: master) else {
+            replySlot.fillError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks.limit))
+            state.aborted = state.aborted || state.inMulti
+            return false
+        }
+        state.link = link
+        state.slot = slot
+        if state.multiPending {
+            state.multiPending = false
+            link.send(RoutedRequest(wire: ProxyReplies.multiCommand, slot: slot, target: .discard))
+        }
+        for command in state.deferred {
+            link.send(RoutedRequest(wire: command.wire, slot: slot, target: .discard))
+        }
+        state.deferred.removeAll()
+        return true
+    }
+
+    /// A reply on the transaction's link. A redirect means the slot moved since the transaction
+    /// began; it is never followed (the transaction is bound to its node) but reported, and the
+    /// node itself aborts the transaction at `EXEC`.
+    func transactionLink(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
+        if reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") {
+            request.target.deliverError(ProxyErrors.movedDuringTransaction(reply.lineText))
+            self.transaction?.aborted = true
+        } else {
+            request.target.deliver(reply)
+        }
+        if self.transaction?.ending == true && !link.hasRequestsInFlight {
+            self.endTransaction()
+        }
+    }
+
+    /// The transaction's link dropped or never opened: the node has forgotten the transaction.
+    func transactionLinkClosed(_ link: NodeLink) {
+        guard self.transaction?.link === link else { return }
+        self.transaction?.link = nil
+        if self.transaction?.ending == true {
+            self.transaction = nil
+        } else {
+            self.transaction?.broken = ProxyErrors.transactionLinkLost(link.address)
+        }
+    }
+}
+
+extension TransactionState {
+    /// Whether nothing is left of the transaction.
+    var isOver: Bool {
+        !self.inMulti && self.link == nil && self.broken == nil && self.deferred.isEmpty
+    }
+
+    /// Drops the transaction and closes its link.
+    mutating func close() {
+        let link = self.link
+        self = TransactionState()
+        link?.close()
+    }
+}

@@ -1,0 +1,21 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import SlotgateRESP
+
+/// Fixed replies and commands the proxy writes itself, encoded once.
+enum ProxyReplies {
+    static let ok = encoded { $0.writeRESPSimpleString("OK") }
+    static let queued = encoded { $0.writeRESPSimpleString("QUEUED") }
+    static let emptyArray = encoded { $0.writeRESPArrayHeader(count: 0) }
+    static let multiCommand = encoded { $0.writeRESPCommand(["MULTI"]) }
+    static let askingCommand = encoded { $0.writeRESPCommand(["ASKING"]) }
+
+    private static func encoded(_ write: (inout ByteBuffer) -> Void) -> ByteBuffer {
+        var bytes = ByteBuffer()
+        write(&bytes)
+        return bytes
+    }
+}

@@ -1,0 +1,31 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import SlotgateCluster
+import SlotgateRESP
+
+/// Where a client is in a transaction, from its first `WATCH` or `MULTI` to `EXEC`, `DISCARD`
+/// or `UNWATCH`.
+///
+/// A transaction runs on one node, on a link the client has to itself, chosen by the slot of the
+/// first key it names. Until a key names the node, Slotgate answers `MULTI` and the keyless
+/// commands after it itself, and they wait here, to be sent behind `MULTI` once the link exists.
+struct TransactionState {
+    /// Between `MULTI` and `EXEC`/`DISCARD`.
+    var inMulti = false
+    /// The slot every key of the transaction must be in, once known.
+    var slot: HashSlot?
+    /// The client's own link to the slot's master, once open.
+    var link: NodeLink?
+    /// `MULTI` was answered by Slotgate and still has to be sent to the node.
+    var multiPending = false
+    /// Commands queued (and answered `+QUEUED` by Slotgate) before the link existed.
+    var deferred: [RESPCommand] = []
+    /// A queued command was refused (wrong arguments, keys in another slot): `EXEC` must abort.
+    var aborted = false
+    /// Why the transaction can no longer run, e.g. its link dropped.
+    var broken: String?
+    /// `EXEC`, `DISCARD` or `UNWATCH` was sent; the transaction ends with its reply.
+    var ending = false
+}
