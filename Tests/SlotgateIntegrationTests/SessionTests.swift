@@ -1,0 +1,149 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import SlotgateCluster
+import SlotgateRESP
+import Testing
+
+extension LiveClusterSuite {
+    /// Transactions and blocking commands behave as on a single Redis, and never hold up other
+    /// clients' commands on the shared links.
+    @Suite struct SessionTests {
+        @Test func watchedKeyChangedByAnotherClientMakesExecReturnNil() throws {
+            let (_, proxy) = try liveCluster()
+            let client = try proxy.connect()
+            let other = try proxy.connect()
+            #expect(try client.command(["SET", "{watch}:balance", "10"]) == .simpleString("OK"))
+            #expect(try client.command(["WATCH", "{watch}:balance"]) == .simpleString("OK"))
+            #expect(try client.command(["GET", "{watch}:balance"]).string == "10")
+            #expect(try other.command(["INCRBY", "{watch}:balance", "5"]) == .integer(15))
+            #expect(try client.command(["MULTI"]) == .simpleString("OK"))
+            #expect(try client.command(["SET", "{watch}:balance", "0"]) == .simpleString("QUEUED"))
+            #expect(try client.command(["EXEC"]) == .null)
+            #expect(try client.command(["GET", "{watch}:balance"]).string == "15")
+
+            // Unchanged, the same transaction commits.
+            #expect(try client.command(["WATCH", "{watch}:balance"]) == .simpleString("OK"))
+            #expect(try client.command(["MULTI"]) == .simpleString("OK"))
+            #expect(try client.command(["DECRBY", "{watch}:balance", "15"]) == .simpleString("QUEUED"))
+            #expect(try client.command(["EXEC"]) == .array([.integer(0)]))
+        }
+
+        @Test func transactionAcrossSlotsIsAbortedLikeRedis() throws {
+            let (_, proxy) = try liveCluster()
+            let client = try proxy.connect()
+            #expect(try client.command(["MULTI"]) == .simpleString("OK"))
+            #expect(try client.command(["SET", "{tx-a}:k", "1"]) == .simpleString("QUEUED"))
+            #expect(try client.command(["SET", "{tx-b}:k", "1"]) == .error("CROSSSLOT Keys in request don't hash to the same slot"))
+            #expect(try client.command(["EXEC"]) == .error("EXECABORT Transaction discarded because of previous errors."))
+            #expect(try client.command(["EXISTS", "{tx-a}:k"]) == .integer(0))
+            #expect(try client.command(["EXEC"]) == .error("ERR EXEC without MULTI"))
+            // Keyless commands first, then keys: Slotgate answers QUEUED until a key picks the node.
+            #expect(try client.command(["MULTI"]) == .simpleString("OK"))
+            #expect(try client.command(["PING"]) == .simpleString("QUEUED"))
+            #expect(try client.command(["INCR", "{tx-a}:n"]) == .simpleString("QUEUED"))
+            #expect(try client.command(["EXEC"]) == .array([.simpleString("PONG"), .integer(1)]))
+            #expect(try client.command(["MULTI"]) == .simpleString("OK"))
+            #expect(try client.command(["DISCARD"]) == .simpleString("OK"))
+        }
+
+        @Test func hundredConcurrentTransactionsAllCommit() throws {
+            let (_, proxy) = try liveCluster()
+            let failures = FailureLog()
+            let group = DispatchGroup()
+            for worker in 0..<100 {
+                group.enter()
+                Thread {
+                    defer { group.leave() }
+                    do {
+                        let client = try proxy.connect()
+                        for round in 1...5 {
+                            let key = "{tx\(worker)}:counter"
+                            guard try client.command(["WATCH", key]) == .simpleString("OK"),
+                                try client.command(["MULTI"]) == .simpleString("OK"),
+                                try client.command(["INCR", key]) == .simpleString("QUEUED"),
+                                try client.command(["SET", "{tx\(worker)}:round", "\(round)"]) == .simpleString("QUEUED")
+                            else {
+                                failures.add("worker \(worker) could not queue round \(round)")
+                                return
+                            }
+                            let reply = try client.command(["EXEC"])
+                            if reply != .array([.integer(round), .simpleString("OK")]) { failures.add("worker \(worker) round \(round): \(reply)") }
+                        }
+                    } catch {
+                        failures.add("worker \(worker): \(error)")
+                    }
+                }.start()
+            }
+            #expect(group.wait(timeout: .now() + 120) == .success)
+            #expect(failures.entries.isEmpty, "\(failures.entries.prefix(5))")
+        }
+
+        @Test func blockedPopIsWokenByAPushFromAnotherClient() throws {
+            let (_, proxy) = try liveCluster()
+            let popped = Counter()
+            let result = FailureLog()
+            let blocked = Thread {
+                do {
+                    let client = try proxy.connect()
+                    let reply = try client.command(["BLPOP", "{jobs}:queue", "0"])
+                    result.add("\(reply.array?.compactMap(\.string) ?? [])")
+                } catch {
+                    result.add("error: \(error)")
+                }
+                popped.increment()
+            }
+            blocked.start()
+            let pusher = try proxy.connect()
+            Thread.sleep(forTimeInterval: 0.3)
+            #expect(popped.value == 0)
+            #expect(try pusher.command(["LPUSH", "{jobs}:queue", "job-1"]) == .integer(1))
+            try popped.waitUntil(atLeast: 1)
+            #expect(result.entries == ["[\"{jobs}:queue\", \"job-1\"]"])
+        }
+
+        @Test func manyBlockedClientsDoNotSlowOthersAndLeavingFreesTheirLinks() throws {
+            let (cluster, proxy) = try liveCluster()
+            let map = try cluster.slotMap()
+            let node = try #require(map.master(for: HashSlot(key: "parked")))
+            let nodeLink = try cluster.connect(node)
+            let blockedBefore = Self.blockedClients(nodeLink)
+
+            var parked: [RawClient] = []
+            for index in 0..<200 {
+                let client = try RawClient(port: proxy.port)
+                try client.send("*3\r\n$5\r\nBLPOP\r\n$\("{parked}:\(index)".utf8.count)\r\n{parked}:\(index)\r\n$1\r\n0\r\n")
+                parked.append(client)
+            }
+            var blocked = 0
+            for _ in 0..<100 where blocked < blockedBefore + 200 {
+                blocked = Self.blockedClients(nodeLink)
+                if blocked < blockedBefore + 200 { Thread.sleep(forTimeInterval: 0.05) }
+            }
+            #expect(blocked == blockedBefore + 200)
+
+            // Meanwhile a third client's commands on the same node, over the shared link, are
+            // answered (had they queued behind a BLPOP 0, they would never be).
+            let other = try proxy.connect()
+            for index in 0..<1000 { try other.append(["SET", "{parked}:free:\(index)", "1"]) }
+            for _ in 0..<1000 { #expect(try other.readReply() == .simpleString("OK")) }
+            #expect(try other.command(["GET", "{parked}:free:999"]).string == "1")
+
+            // Clients that hang up while blocked free their node links.
+            parked.removeAll()
+            for _ in 0..<100 where blocked > blockedBefore {
+                blocked = Self.blockedClients(nodeLink)
+                if blocked > blockedBefore { Thread.sleep(forTimeInterval: 0.05) }
+            }
+            #expect(blocked == blockedBefore)
+        }
+
+        private static func blockedClients(_ connection: BlockingRedisConnection) -> Int {
+            let info = (try? connection.command(["INFO", "clients"]).string) ?? ""
+            let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("blocked_clients:") }
+            return line.flatMap { Int($0.dropFirst("blocked_clients:".count)) } ?? -1
+        }
+    }
+}
