@@ -17,6 +17,8 @@ enum CommandRole {
     case scan
     /// `INFO`, from every master, merged.
     case info
+    /// `SCRIPT LOAD`: to every master, and the body remembered (see ``ScriptCache``).
+    case scriptLoad
     /// A `CLUSTER` subcommand answered by Slotgate, which presents itself as a one-node cluster.
     case clusterFacade
     /// `CLUSTER COUNTKEYSINSLOT` / `GETKEYSINSLOT`: routed to the master of the slot in argument 2.
@@ -49,7 +51,7 @@ enum CommandRole {
             "flushall": .broadcast(.allOK),
             "flushdb": .broadcast(.allOK),
             "randomkey": .broadcast(.anyNonNull),
-            "script|load": .broadcast(.identical),
+            "script|load": .scriptLoad,
             "script|exists": .broadcast(.allTrue),
             "script|flush": .broadcast(.allOK),
             "function|load": .broadcast(.identical),

@@ -22,6 +22,8 @@ final class LoopRouter {
     let identity: ProxyIdentity
     /// Links single clients hold to themselves, counted across all loops.
     let exclusiveLinks: ExclusiveLinkBudget
+    /// Scripts clients loaded, to load again on nodes that lost them.
+    let scripts: ScriptCache
     private var view: ClusterView?
     private var unavailableReason = "topology discovery has not finished"
     private var links: [NodeAddress: NodeLink] = [:]
@@ -38,6 +40,7 @@ final class LoopRouter {
         monitor: TopologyMonitor,
         identity: ProxyIdentity,
         exclusiveLinks: ExclusiveLinkBudget,
+        scripts: ScriptCache,
         logger: Logger
     ) {
         self.eventLoop = eventLoop
@@ -45,6 +48,7 @@ final class LoopRouter {
         self.monitor = monitor
         self.identity = identity
         self.exclusiveLinks = exclusiveLinks
+        self.scripts = scripts
         self.logger = logger
     }
 
@@ -131,6 +135,8 @@ final class LoopRouter {
             self.scan(command, replySlot: replySlot, view: view)
         case .info:
             self.info(command, replySlot: replySlot, view: view)
+        case .scriptLoad:
+            self.broadcast(command.wire, merge: .scriptLoaded(body: command.arguments[2], cache: self.scripts), replySlot: replySlot, view: view)
         case .clusterFacade:
             if let reply = ClusterFacade.answer(command, subcommand: spec.name, address: self.identity.announcedAddress) {
                 replySlot.fill(reply)
@@ -243,6 +249,15 @@ final class LoopRouter {
             retry.attempts += 1
             if reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK "), let redirect = Redirect(errorText: reply.lineText) {
                 self.follow(redirect, retry)
+                return
+            }
+            if reply.isError(startingWith: "NOSCRIPT"), !request.reloadedScript,
+                let reload = self.scripts.reloadCommand(for: request.wire)
+            {
+                // Load the script on this node, then run the EVALSHA again, back to back.
+                retry.reloadedScript = true
+                link.send(RoutedRequest(wire: reload, slot: request.slot, target: .discard))
+                link.send(retry)
                 return
             }
             if reply.isError(startingWith: "TRYAGAIN") || reply.isError(startingWith: "CLUSTERDOWN") {

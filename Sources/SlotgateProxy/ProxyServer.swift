@@ -44,12 +44,14 @@ public final class ProxyServer: Sendable {
         )
         let identity = ProxyIdentity()
         let exclusiveLinks = ExclusiveLinkBudget(limit: configuration.maxExclusiveLinks)
+        let scripts = ScriptCache()
         var routers: [NIOLoopBound<LoopRouter>] = []
         for loop in group.makeIterator() {
             routers.append(
                 try await loop.submit {
                     NIOLoopBound(LoopRouter(
-                        eventLoop: loop, settings: settings, monitor: monitor, identity: identity, exclusiveLinks: exclusiveLinks, logger: logger
+                        eventLoop: loop, settings: settings, monitor: monitor, identity: identity, exclusiveLinks: exclusiveLinks, scripts: scripts,
+                        logger: logger
                     ), eventLoop: loop)
                 }.get()
             )

@@ -19,8 +19,10 @@ enum ReplyMerge {
     case sum
     /// `KEYS`: every part's elements, one array.
     case concatenate
-    /// `SCRIPT LOAD`, `FUNCTION LOAD`: every master must give the same reply; that reply.
+    /// `FUNCTION LOAD`: every master must give the same reply; that reply.
     case identical
+    /// `SCRIPT LOAD`: like `identical`, and the SHA the masters gave is remembered with the body.
+    case scriptLoaded(body: ByteBuffer, cache: ScriptCache)
     /// `SCRIPT EXISTS`: an element is 1 only where every master says 1.
     case allTrue
     /// `RANDOMKEY`: the reply of a random part that has a key.
@@ -69,10 +71,13 @@ enum ReplyMerge {
             for element in all {
                 merged.writeImmutableBuffer(element)
             }
-        case .identical:
+        case .identical, .scriptLoaded:
             guard parts.allSatisfy({ $0.bytes == parts[0].bytes }) else {
                 merged.writeRESPError(ProxyErrors.mastersDisagree)
                 return merged
+            }
+            if case .scriptLoaded(let body, let cache) = self, let sha = RESPReplyScanner.bulkText(parts[0].bytes) {
+                cache.remember(sha: sha, body: body)
             }
             return parts[0].bytes
         case .allTrue:

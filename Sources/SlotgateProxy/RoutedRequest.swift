@@ -18,4 +18,6 @@ struct RoutedRequest {
     var target: ReplyTarget
     /// Redirects and retries so far.
     var attempts: Int = 0
+    /// The script of this `EVALSHA` was loaded again after a NOSCRIPT; it is not tried twice.
+    var reloadedScript = false
 }

@@ -140,6 +140,23 @@ extension LiveClusterSuite {
             #expect(blocked == blockedBefore)
         }
 
+        /// A node that lost its scripts (flushed, failed over, new) answers NOSCRIPT; Slotgate loads
+        /// the script it saw loaded and runs the EVALSHA again, so the client never sees NOSCRIPT.
+        @Test func noscriptIsHealedOnANodeThatLostTheScript() throws {
+            let (cluster, proxy) = try liveCluster()
+            let client = try proxy.connect()
+            let sha = try #require(client.command(["SCRIPT", "LOAD", "return redis.call('INCR', KEYS[1])"]).string)
+            let node = try #require(try cluster.slotMap().master(for: HashSlot(key: "healed")))
+            #expect(try cluster.connect(node).command(["SCRIPT", "FLUSH"]) == .simpleString("OK"))
+            #expect(try cluster.connect(node).command(["SCRIPT", "EXISTS", sha]) == .array([.integer(0)]))
+            #expect(try client.command(["EVALSHA", sha, "1", "{healed}:n"]) == .integer(1))
+            #expect(try client.command(["EVALSHA", sha, "1", "{healed}:n"]) == .integer(2))
+            #expect(try cluster.connect(node).command(["SCRIPT", "EXISTS", sha]) == .array([.integer(1)]))
+            // A script nobody loaded through Slotgate still gets the node's NOSCRIPT.
+            let unknown = try client.command(["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "1", "{healed}:n"])
+            #expect(unknown.string?.hasPrefix("NOSCRIPT") == true, "\(unknown)")
+        }
+
         private static func blockedClients(_ connection: BlockingRedisConnection) -> Int {
             let info = (try? connection.command(["INFO", "clients"]).string) ?? ""
             let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("blocked_clients:") }
