@@ -82,9 +82,13 @@ extension ClientSession {
 /// Links a client has to itself, and what it hears from them.
 extension ClientSession: NodeLinkOwner {
     /// Opens a link to `node` for this client alone, within the proxy-wide budget.
-    func openExclusiveLink(to node: NodeAddress) -> NodeLink? {
+    func openExclusiveLink(to node: NodeAddress, carriesPushes: Bool = false) -> NodeLink? {
         guard self.router.exclusiveLinks.acquire() else { return nil }
-        return self.router.openLink(to: node, owner: self)
+        return self.router.openLink(to: node, owner: self, carriesPushes: carriesPushes)
+    }
+
+    func link(_ link: NodeLink, pushed frame: FramedReply) {
+        self.subscriberLink(link, pushed: frame)
     }
 
     func link(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
@@ -99,5 +103,6 @@ extension ClientSession: NodeLinkOwner {
         self.router.exclusiveLinks.release()
         self.blockingLinkClosed(link)
         self.transactionLinkClosed(link)
+        self.subscriberLinkClosed(link, connectFailed: connectFailed)
     }
 }

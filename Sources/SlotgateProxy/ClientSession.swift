@@ -34,6 +34,8 @@ final class ClientSession: ChannelInboundHandler {
     var blockingLink: NodeLink?
     /// Commands that arrived while a blocking command was out; they run, in order, after it.
     var heldCommands = CircularBuffer<RESPCommand>()
+    /// Channels, patterns and subscriber links while subscribed (see `ClientSession+PubSub`).
+    var subscriptions: SubscriptionState?
 
     init(router: LoopRouter) {
         self.router = router
@@ -61,6 +63,7 @@ final class ClientSession: ChannelInboundHandler {
         if self.transaction != nil || TransactionState.commands.contains(name) {
             if self.handleTransactional(command, name: name, replySlot: slot) { return }
         }
+        if self.handlePubSub(command, name: name, replySlot: slot) { return }
         switch LocalCommand.answer(command, name: name) {
         case .reply(let bytes):
             slot.fill(bytes)
@@ -88,6 +91,7 @@ final class ClientSession: ChannelInboundHandler {
         // The node frees a blocked or transaction link only when it closes.
         self.transaction?.link?.close()
         self.blockingLink?.close()
+        self.subscriptions?.links.forEach { $0.close() }
         context.fireChannelInactive()
     }
 
@@ -103,6 +107,13 @@ final class ClientSession: ChannelInboundHandler {
         bytes.writeRESPError(ProxyErrors.protocolError(protocolError))
         slot.fillAndClose(bytes)
         self.router.scheduleFlush()
+    }
+
+    /// Puts bytes the client did not ask for (a pub/sub message) in line, after what is owed.
+    func push(_ bytes: ByteBuffer) {
+        let slot = ReplySlot(session: self)
+        self.line.append(slot)
+        slot.fill(bytes)
     }
 
     /// Writes out the replies at the front of the line that are ready.

@@ -58,6 +58,11 @@ enum CommandRole {
             "function|delete": .broadcast(.allOK),
             "function|flush": .broadcast(.allOK),
             "function|restore": .broadcast(.allOK),
+            "pubsub|channels": .broadcast(.union),
+            "pubsub|shardchannels": .broadcast(.union),
+            "pubsub|numpat": .broadcast(.sum),
+            "pubsub|numsub": .broadcast(.sumPairs),
+            "pubsub|shardnumsub": .broadcast(.sumPairs),
             "scan": .scan,
             "info": .info,
 
@@ -92,8 +97,7 @@ enum CommandRole {
         // Until sessions get links of their own (transactions, subscriptions, CLIENT state), these
         // would change a node link that other clients share.
         let notYet = [
-            "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe",
-            "sunsubscribe", "client|list", "client|info", "client|kill", "client|pause", "client|unpause", "client|reply",
+            "client|list", "client|info", "client|kill", "client|pause", "client|unpause", "client|reply",
             "client|tracking", "client|caching", "client|no-evict", "client|no-touch", "client|unblock", "client|getredir",
             "client|trackinginfo",
         ]

@@ -215,8 +215,8 @@ final class LoopRouter {
     }
 
     /// Opens a link to `node` that reports to `owner`; requests may be sent on it at once.
-    func openLink(to node: NodeAddress, owner: any NodeLinkOwner) -> NodeLink {
-        let link = NodeLink(address: node, router: self, owner: owner)
+    func openLink(to node: NodeAddress, owner: any NodeLinkOwner, carriesPushes: Bool = false) -> NodeLink {
+        let link = NodeLink(address: node, router: self, owner: owner, carriesPushes: carriesPushes)
         let loopBound = NIOLoopBound((link, self), eventLoop: self.eventLoop)
         ClientBootstrap(group: self.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

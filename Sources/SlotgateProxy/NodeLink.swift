@@ -29,15 +29,22 @@ final class NodeLink {
     private var outbound = OutboundBatch()
     private var isClosed = false
 
-    init(address: NodeAddress, router: LoopRouter, owner: any NodeLinkOwner) {
+    /// A subscriber link: the node speaks when it has messages, not once per request, so every
+    /// frame goes to the owner as a push and no request waits for a reply.
+    let carriesPushes: Bool
+
+    init(address: NodeAddress, router: LoopRouter, owner: any NodeLinkOwner, carriesPushes: Bool = false) {
         self.address = address
         self.router = router
         self.owner = owner
+        self.carriesPushes = carriesPushes
     }
 
     /// Queues a request and writes it, or keeps its bytes until the connection is up.
     func send(_ request: RoutedRequest) {
-        self.inFlight.append(request)
+        if !self.carriesPushes {
+            self.inFlight.append(request)
+        }
         guard let context = self.context else {
             self.unsent.append(request.wire)
             return
@@ -81,6 +88,10 @@ final class NodeLink {
         self.framer.feed(bytes)
         do {
             while let reply = try self.framer.next() {
+                if self.carriesPushes {
+                    self.owner?.link(self, pushed: reply)
+                    continue
+                }
                 guard let request = self.inFlight.popFirst() else {
                     throw RESPReplyFramingError(message: "a reply arrived for no request")
                 }

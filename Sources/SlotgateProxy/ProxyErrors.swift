@@ -19,6 +19,16 @@ enum ProxyErrors {
     static let discardWithoutMulti = "ERR DISCARD without MULTI"
     static let execAbortAfterErrors = "EXECABORT Transaction discarded because of previous errors."
 
+    static func notAllowedWhileSubscribed(_ command: String) -> String {
+        "ERR Can't execute '\(command)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+    }
+
+    static let subscriberLinkClosed = "ERR the subscription was reset before the node confirmed it"
+
+    static func subscriberLinkLost(_ node: NodeAddress) -> String {
+        "ERR Slotgate lost its subscriber connection to node \(node); the subscriptions are being made again"
+    }
+
     static func execAbort(_ reason: String) -> String {
         "EXECABORT Transaction discarded: \(reason)"
     }

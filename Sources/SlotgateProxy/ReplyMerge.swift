@@ -19,6 +19,10 @@ enum ReplyMerge {
     case sum
     /// `KEYS`: every part's elements, one array.
     case concatenate
+    /// `PUBSUB CHANNELS`: every part's elements, each once.
+    case union
+    /// `PUBSUB NUMSUB`: `[name, count, name, count…]` from every part, the counts added up.
+    case sumPairs
     /// `FUNCTION LOAD`: every master must give the same reply; that reply.
     case identical
     /// `SCRIPT LOAD`: like `identical`, and the SHA the masters gave is remembered with the body.
@@ -70,6 +74,28 @@ enum ReplyMerge {
             merged.writeRESPArrayHeader(count: all.count)
             for element in all {
                 merged.writeImmutableBuffer(element)
+            }
+        case .union:
+            var seen = Set<ByteBuffer>()
+            var all: [ByteBuffer] = []
+            for reply in parts {
+                guard let elements = RESPReplyScanner.elements(ofArray: reply.bytes) else { return Self.unexpected(reply) }
+                all += elements.filter { seen.insert($0).inserted }
+            }
+            merged.writeRESPArrayHeader(count: all.count)
+            for element in all {
+                merged.writeImmutableBuffer(element)
+            }
+        case .sumPairs:
+            let answers = parts.map { RESPReplyScanner.elements(ofArray: $0.bytes) ?? [] }
+            merged.writeRESPArrayHeader(count: answers[0].count)
+            for index in answers[0].indices {
+                if index % 2 == 0 {
+                    merged.writeImmutableBuffer(answers[0][index])
+                } else {
+                    let counts = answers.map { index < $0.count ? FramedReply(kind: .integer, bytes: $0[index]).integerValue ?? 0 : 0 }
+                    merged.writeRESPInteger(counts.reduce(0, +))
+                }
             }
         case .identical, .scriptLoaded:
             guard parts.allSatisfy({ $0.bytes == parts[0].bytes }) else {

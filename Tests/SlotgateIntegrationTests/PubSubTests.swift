@@ -1,0 +1,93 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import SlotgateCluster
+import SlotgateRESP
+import Testing
+
+extension LiveClusterSuite {
+    /// Pub/sub through Slotgate: messages published anywhere in the cluster reach a subscriber,
+    /// replies keep Redis's order, and a lost subscriber link is replaced without the client noticing.
+    @Suite struct PubSubTests {
+        @Test func subscriberReceivesMessagesPublishedOnAnyNode() throws {
+            let (cluster, proxy) = try liveCluster()
+            let subscriber = try proxy.connect()
+            try subscriber.append(["SUBSCRIBE", "alerts", "news"])
+            #expect(try subscriber.readReply() == Self.frame("subscribe", "alerts", 1))
+            #expect(try subscriber.readReply() == Self.frame("subscribe", "news", 2))
+            #expect(try subscriber.command(["GET", "x"]).string?.hasPrefix("ERR Can't execute 'get'") == true)
+            #expect(try subscriber.command(["PING"]) == .array([.bulkString(Array("pong".utf8)), .bulkString([])]))
+
+            let publisher = try proxy.connect()
+            #expect(try publisher.command(["PUBSUB", "NUMSUB", "news", "nobody"]) == .array([
+                .bulkString(Array("news".utf8)), .integer(1), .bulkString(Array("nobody".utf8)), .integer(0),
+            ]))
+            #expect(try publisher.command(["PUBSUB", "CHANNELS", "ne*"]) == .array([.bulkString(Array("news".utf8))]))
+            // Published straight on every master, and through Slotgate.
+            for (index, shard) in try cluster.slotMap().shards.enumerated() {
+                // PUBLISH counts only the receiving node's own subscribers, so it says 0 or 1.
+                let local = try cluster.connect(shard.master).command(["PUBLISH", "news", "direct-\(index)"]).int
+                #expect(local == 0 || local == 1)
+            }
+            #expect(try publisher.command(["PUBLISH", "alerts", "via-slotgate"]) == .integer(1))
+            var received: [String] = []
+            for _ in 0..<4 {
+                let message = try #require(subscriber.readReply().array)
+                received.append(message.compactMap(\.string).joined(separator: " "))
+            }
+            #expect(Set(received) == ["message news direct-0", "message news direct-1", "message news direct-2", "message alerts via-slotgate"])
+
+            // Unsubscribing from everything leaves subscribed mode: ordinary commands work again.
+            try subscriber.append(["UNSUBSCRIBE"])
+            try subscriber.append(["SET", "after:pubsub", "1"])
+            let first = try #require(subscriber.readReply().array)
+            let second = try #require(subscriber.readReply().array)
+            #expect(Set([first[1], second[1]]) == [.bulkString(Array("alerts".utf8)), .bulkString(Array("news".utf8))])
+            #expect([first[2], second[2]].contains(.integer(0)))
+            #expect(try subscriber.readReply() == .simpleString("OK"))
+            #expect(try subscriber.command(["UNSUBSCRIBE", "nothing"]) == Self.frame("unsubscribe", "nothing", 0))
+        }
+
+        @Test func lostSubscriberLinkIsReplacedWithoutTheClientNoticing() throws {
+            let (cluster, proxy) = try liveCluster()
+            let subscriber = try proxy.connect()
+            #expect(try subscriber.command(["SUBSCRIBE", "resilient"]) == Self.frame("subscribe", "resilient", 1))
+            // Kill every pub/sub connection on every master: the proxy's subscriber link among them.
+            for shard in try cluster.slotMap().shards {
+                _ = try cluster.connect(shard.master).command(["CLIENT", "KILL", "TYPE", "pubsub"])
+            }
+            let publisher = try proxy.connect()
+            var delivered = 0
+            for _ in 0..<100 where delivered == 0 {
+                delivered = try publisher.command(["PUBLISH", "resilient", "after-loss"]).int ?? 0
+                if delivered == 0 { Thread.sleep(forTimeInterval: 0.05) }
+            }
+            #expect(delivered == 1)
+            // The next frame the client sees is the message: no error, no second confirmation.
+            #expect(try subscriber.readReply() == .array([
+                .bulkString(Array("message".utf8)), .bulkString(Array("resilient".utf8)), .bulkString(Array("after-loss".utf8)),
+            ]))
+        }
+
+        @Test func shardedSubscriberReceivesSpublish() throws {
+            let (_, proxy) = try liveCluster()
+            let subscriber = try proxy.connect()
+            try subscriber.append(["SSUBSCRIBE", "{orders}:eu", "{orders}:us"])
+            #expect(try subscriber.readReply() == Self.frame("ssubscribe", "{orders}:eu", 1))
+            #expect(try subscriber.readReply() == Self.frame("ssubscribe", "{orders}:us", 2))
+            #expect(try subscriber.command(["SSUBSCRIBE", "{a}x", "{b}y"]) == .error("CROSSSLOT Keys in request don't hash to the same slot"))
+            let publisher = try proxy.connect()
+            #expect(try publisher.command(["SPUBLISH", "{orders}:eu", "order-1"]) == .integer(1))
+            #expect(try subscriber.readReply() == .array([
+                .bulkString(Array("smessage".utf8)), .bulkString(Array("{orders}:eu".utf8)), .bulkString(Array("order-1".utf8)),
+            ]))
+            #expect(try publisher.command(["PUBSUB", "SHARDNUMSUB", "{orders}:us"]) == .array([.bulkString(Array("{orders}:us".utf8)), .integer(1)]))
+        }
+
+        private static func frame(_ type: String, _ channel: String, _ count: Int) -> RESPValue {
+            .array([.bulkString(Array(type.utf8)), .bulkString(Array(channel.utf8)), .integer(count)])
+        }
+    }
+}
