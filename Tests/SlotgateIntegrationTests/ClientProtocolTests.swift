@@ -67,7 +67,6 @@ extension LiveClusterSuite {
             let client = try proxy.connect()
             #expect(try client.command(["HELLO", "3"]) == .error("NOPROTO sorry, this protocol version is not supported"))
             #expect(try client.command(["DISCARD"]) == .error("ERR DISCARD without MULTI"))
-            #expect(try client.command(["SUBSCRIBE", "news"]).string?.contains("not available through Slotgate") == true)
             #expect(try client.command(["CLIENT", "REPLY", "OFF"]).string?.contains("not available through Slotgate") == true)
             let hello = try #require(client.command(["HELLO", "2", "SETNAME", "worker-1"]).keyValuePairs)
             #expect(hello.first { $0.key == "proto" }?.value == .integer(2))

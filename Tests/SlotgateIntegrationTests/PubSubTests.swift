@@ -31,7 +31,9 @@ extension LiveClusterSuite {
                 let local = try cluster.connect(shard.master).command(["PUBLISH", "news", "direct-\(index)"]).int
                 #expect(local == 0 || local == 1)
             }
-            #expect(try publisher.command(["PUBLISH", "alerts", "via-slotgate"]) == .integer(1))
+            // As in any Redis Cluster, PUBLISH counts the subscribers of the node it ran on only.
+            let count = try publisher.command(["PUBLISH", "alerts", "via-slotgate"]).int
+            #expect(count == 0 || count == 1)
             var received: [String] = []
             for _ in 0..<4 {
                 let message = try #require(subscriber.readReply().array)
