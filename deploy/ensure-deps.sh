@@ -14,6 +14,8 @@
 # and installs only the missing ones (needs root, as on the dev/CI machines).
 # Also the Python package redis (redis-py, from PyPI), which the cluster-client
 # integration test drives: pip runs only when `python3 -c 'import redis'` fails.
+# Likewise the Python package bullmq, which the job-queue integration test drives:
+# pip runs only when `python3 -c 'import bullmq'` fails.
 # If the swift toolchain is not on PATH but exists in /opt/swift/usr/bin, that
 # directory is appended to PATH. Also defines slotgate_require_swift for the
 # scripts that build (Debian 12 has no swift package, so it is not installed).
@@ -63,6 +65,25 @@ slotgate_ensure_python_redis() {
   fi
 }
 
+# Install bullmq (the Python port of BullMQ) with pip unless python3 can already
+# import it; same PEP 668 handling as for redis-py above.
+slotgate_ensure_python_bullmq() {
+  python3 -c 'import bullmq' >/dev/null 2>&1 && return 0
+  echo "ensure-deps: installing the Python package bullmq with pip" >&2
+  local pip_cmd=(python3 -m pip install --quiet --disable-pip-version-check) output
+  if ! output=$("${pip_cmd[@]}" bullmq 2>&1 </dev/null); then
+    if [[ "$output" != *externally-managed-environment* ]] ||
+      ! output=$("${pip_cmd[@]}" --break-system-packages bullmq 2>&1 </dev/null); then
+      echo "ensure-deps: pip install bullmq failed: $output" >&2
+      return 1
+    fi
+  fi
+  if ! python3 -c 'import bullmq' >/dev/null 2>&1; then
+    echo "ensure-deps: python3 still cannot import bullmq after pip install" >&2
+    return 1
+  fi
+}
+
 # Append the bundled swift toolchain to PATH when swift is not found already.
 slotgate_ensure_swift_path() {
   if ! command -v swift >/dev/null 2>&1 && [[ -x "$SLOTGATE_SWIFT_BIN_DIR/swift" ]]; then
@@ -94,6 +115,7 @@ slotgate_ensure_deps() {
     fi
   fi
   slotgate_ensure_python_redis || return 1
+  slotgate_ensure_python_bullmq || return 1
   slotgate_ensure_swift_path
 }
 

@@ -25,12 +25,15 @@ public final class TopologyMonitor: Sendable {
         public var minimumRefreshInterval: Duration
         /// Limit on connecting to a node and on each reply.
         public var nodeTimeout: Duration
+        /// The `AUTH` command (with its arguments) the nodes need, if any.
+        public var credentials: [String]?
 
-        public init(seeds: [NodeAddress], refreshInterval: Duration, minimumRefreshInterval: Duration, nodeTimeout: Duration) {
+        public init(seeds: [NodeAddress], refreshInterval: Duration, minimumRefreshInterval: Duration, nodeTimeout: Duration, credentials: [String]? = nil) {
             self.seeds = seeds
             self.refreshInterval = refreshInterval
             self.minimumRefreshInterval = minimumRefreshInterval
             self.nodeTimeout = nodeTimeout
+            self.credentials = credentials
         }
     }
 
@@ -126,6 +129,9 @@ private struct TopologyDiscovery {
 
     private func ask(_ node: NodeAddress) throws -> (SlotMap, (commands: CommandTable, serverVersion: String)) {
         let connection = try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.configuration.nodeTimeout)
+        if let credentials = self.configuration.credentials, case .error(let message) = try connection.command(credentials) {
+            throw TopologyError("AUTH refused: \(message)")
+        }
         let slotsReply = try connection.command(["CLUSTER", "SLOTS"])
         if case .error(let message) = slotsReply { throw TopologyError(message) }
         guard let slotMap = SlotMap(clusterSlotsReply: slotsReply, queriedHost: node.host), slotMap.assignedSlotCount > 0 else {

@@ -22,7 +22,7 @@ final class ClientSession: ChannelInboundHandler {
     private var line = CircularBuffer<ReplySlot>(initialCapacity: 16)
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
-    private var connection = ConnectionState()
+    private var connection: ConnectionState
     /// No more commands are taken once a QUIT or a protocol error is in line.
     private var acceptsCommands = true
     /// `false` once the connection is gone or closing; late replies are then dropped.
@@ -39,6 +39,7 @@ final class ClientSession: ChannelInboundHandler {
 
     init(router: LoopRouter) {
         self.router = router
+        self.connection = ConnectionState(isAuthenticated: router.authenticator.password == nil)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -60,6 +61,10 @@ final class ClientSession: ChannelInboundHandler {
         let slot = ReplySlot(session: self)
         self.line.append(slot)
         let name = command.lowercasedName
+        guard self.connection.isAuthenticated || ["auth", "hello", "quit"].contains(name) else {
+            slot.fillError(ProxyErrors.noAuth)
+            return
+        }
         if self.transaction != nil || TransactionState.commands.contains(name) {
             if self.handleTransactional(command, name: name, replySlot: slot) { return }
         }
@@ -71,7 +76,9 @@ final class ClientSession: ChannelInboundHandler {
             self.acceptsCommands = false
             slot.fillAndClose(bytes)
         case nil:
-            if let reply = ConnectionCommand.answer(command, name: name, state: &self.connection, serverVersion: self.router.serverVersion) {
+            if let reply = ConnectionCommand.answer(
+                command, name: name, state: &self.connection, serverVersion: self.router.serverVersion, authenticator: self.router.authenticator
+            ) {
                 slot.fill(reply)
             } else if !self.startBlocking(command, replySlot: slot) {
                 self.router.dispatch(command, name: name, replySlot: slot)

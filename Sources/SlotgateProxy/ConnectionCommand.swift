@@ -12,17 +12,25 @@ import SlotgateRESP
 /// `CLIENT REPLY OFF` there would change the link for everyone on it.
 enum ConnectionCommand {
     /// The reply to `command` (lower-case name `name`) if it is a connection command; `nil` otherwise.
-    static func answer(_ command: RESPCommand, name: String, state: inout ConnectionState, serverVersion: String) -> ByteBuffer? {
+    static func answer(
+        _ command: RESPCommand,
+        name: String,
+        state: inout ConnectionState,
+        serverVersion: String,
+        authenticator: ClientAuthenticator
+    ) -> ByteBuffer? {
         let arguments = command.arguments
         var reply = ByteBuffer()
         switch name {
         case "hello":
-            self.hello(arguments, state: &state, serverVersion: serverVersion, into: &reply)
+            self.hello(arguments, state: &state, serverVersion: serverVersion, authenticator: authenticator, into: &reply)
         case "auth":
             if arguments.count < 2 || arguments.count > 3 {
                 reply.writeRESPError(ProxyErrors.arity("auth"))
+            } else if let error = self.authenticate(user: arguments.count == 3 ? arguments[1] : nil, password: arguments.last!, authenticator, &state) {
+                reply.writeRESPError(error)
             } else {
-                reply.writeRESPError(ProxyErrors.authWithoutPassword)
+                reply.writeRESPSimpleString("OK")
             }
         case "readonly", "readwrite":
             if arguments.count == 1 {
@@ -32,6 +40,7 @@ enum ConnectionCommand {
             }
         case "reset":
             state.name = nil
+            state.isAuthenticated = authenticator.password == nil
             reply.writeRESPSimpleString("RESET")
         case "client" where arguments.count >= 2:
             guard self.client(arguments, state: &state, into: &reply) else { return nil }
@@ -42,7 +51,13 @@ enum ConnectionCommand {
     }
 
     /// `HELLO [protover [AUTH user pass] [SETNAME name]]`: RESP2 only until RESP3 arrives.
-    private static func hello(_ arguments: [ByteBuffer], state: inout ConnectionState, serverVersion: String, into reply: inout ByteBuffer) {
+    private static func hello(
+        _ arguments: [ByteBuffer],
+        state: inout ConnectionState,
+        serverVersion: String,
+        authenticator: ClientAuthenticator,
+        into reply: inout ByteBuffer
+    ) {
         if arguments.count >= 2 {
             guard let version = arguments[1].redisInteger else {
                 reply.writeRESPError(ProxyErrors.helloVersionNotInteger)
@@ -58,8 +73,11 @@ enum ConnectionCommand {
         while index < arguments.count {
             let option = String(buffer: arguments[index]).lowercased()
             if option == "auth" && index + 2 < arguments.count {
-                reply.writeRESPError(ProxyErrors.authWithoutPassword)
-                return
+                if let error = self.authenticate(user: arguments[index + 1], password: arguments[index + 2], authenticator, &state) {
+                    reply.writeRESPError(error)
+                    return
+                }
+                index += 3
             } else if option == "setname" && index + 1 < arguments.count {
                 guard let name = ClientName(arguments[index + 1]) else {
                     reply.writeRESPError(ProxyErrors.badClientName)
@@ -71,6 +89,10 @@ enum ConnectionCommand {
                 reply.writeRESPError("ERR Syntax error in HELLO option '\(String(buffer: arguments[index]))'")
                 return
             }
+        }
+        guard state.isAuthenticated else {
+            reply.writeRESPError(ProxyErrors.helloWithoutAuth)
+            return
         }
         state.name = newName
         reply.writeRESPArrayHeader(count: 14)
@@ -88,6 +110,24 @@ enum ConnectionCommand {
         }
         reply.writeRESPBulkString("modules")
         reply.writeRESPArrayHeader(count: 0)
+    }
+
+    /// Checks a password; `nil` when accepted (and the client is then authenticated), else the error.
+    private static func authenticate(
+        user: ByteBuffer?,
+        password: ByteBuffer,
+        _ authenticator: ClientAuthenticator,
+        _ state: inout ConnectionState
+    ) -> String? {
+        switch authenticator.check(user: user, password: password) {
+        case .accepted:
+            state.isAuthenticated = true
+            return nil
+        case .rejected:
+            return ProxyErrors.wrongPassword
+        case .noPasswordConfigured:
+            return ProxyErrors.authWithoutPassword
+        }
     }
 
     /// The `CLIENT` subcommands about the client's own connection; `false` for the others.

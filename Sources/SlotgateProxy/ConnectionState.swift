@@ -11,10 +11,13 @@ struct ConnectionState {
     let id: Int
     /// `CLIENT SETNAME`; `nil` until set, and after an empty name or `RESET`.
     var name: String?
+    /// Whether the client may run commands: it gave the password, or none is required.
+    var isAuthenticated: Bool
 
-    init() {
+    init(isAuthenticated: Bool) {
         self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
         self.name = nil
+        self.isAuthenticated = isAuthenticated
     }
 
     private static let nextID = Atomic<Int>(1)

@@ -62,6 +62,11 @@ final class LoopRouter {
         }
     }
 
+    var authenticator: ClientAuthenticator { self.settings.authenticator }
+
+    /// The `AUTH` each new node link sends first, if the cluster needs one.
+    var nodeAuthCommand: ByteBuffer? { self.settings.nodeAuthCommand }
+
     /// Redirects and retries one command may take.
     var maxRedirects: Int { self.settings.maxRedirects }
 

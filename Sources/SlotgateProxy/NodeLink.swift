@@ -28,6 +28,8 @@ final class NodeLink {
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
     private var isClosed = false
+    /// Replies to the proxy's own `AUTH`, not to anyone's request.
+    private var authRepliesToDrop = 0
 
     /// A subscriber link: the node speaks when it has messages, not once per request, so every
     /// frame goes to the owner as a push and no request waits for a reply.
@@ -76,6 +78,10 @@ final class NodeLink {
             return
         }
         self.context = context
+        if let auth = self.router.nodeAuthCommand {
+            self.authRepliesToDrop = 1
+            self.outbound.write(auth, to: context)
+        }
         for bytes in self.unsent {
             self.outbound.write(bytes, to: context)
         }
@@ -88,6 +94,13 @@ final class NodeLink {
         self.framer.feed(bytes)
         do {
             while let reply = try self.framer.next() {
+                if self.authRepliesToDrop > 0 {
+                    self.authRepliesToDrop -= 1
+                    if reply.kind == .error {
+                        self.router.logger.error("node refused the cluster credentials", metadata: ["upstream.node": "\(self.address)", "reply": "\(reply.lineText)"])
+                    }
+                    continue
+                }
                 if self.carriesPushes {
                     self.owner?.link(self, pushed: reply)
                     continue

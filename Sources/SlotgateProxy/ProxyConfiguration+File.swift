@@ -87,6 +87,9 @@ extension ProxyConfiguration {
         "max-redirects": { $0.maxRedirects = try integer($1, in: 0...100) },
         "cluster-announce-ip": { $0.announceHost = $1 == "\"\"" ? "" : $1 },
         "cluster-announce-port": { $0.announcePort = try integer($1, in: 0...65535) },
+        "requirepass": { $0.requirePassword = $1 == "\"\"" ? "" : $1 },
+        "cluster-user": { $0.clusterUser = $1 == "\"\"" ? "" : $1 },
+        "cluster-password": { $0.clusterPassword = $1 == "\"\"" ? "" : $1 },
         "max-exclusive-links": { $0.maxExclusiveLinks = try integer($1, in: 1...1_000_000) },
         "proto-max-bulk-len": { $0.protoMaxBulkLength = try byteSize($1, in: 1024...(Int(Int32.max) * 2)) },
     ]

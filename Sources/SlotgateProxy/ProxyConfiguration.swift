@@ -37,6 +37,12 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var announceHost: String
     /// Port given there (`cluster-announce-port`); 0 means the client port.
     public var announcePort: Int
+    /// Password clients must give with `AUTH` before other commands (`requirepass`); empty for none.
+    public var requirePassword: String
+    /// User and password Slotgate gives every node (`cluster-user`, `cluster-password`); empty
+    /// password for none, empty user for the default user.
+    public var clusterUser: String
+    public var clusterPassword: String
     /// Node links that single clients may hold to themselves at once, for transactions and
     /// blocking commands, across the whole proxy (`max-exclusive-links`).
     public var maxExclusiveLinks: Int
@@ -54,7 +60,10 @@ public struct ProxyConfiguration: Sendable, Equatable {
         protoMaxBulkLength: Int = 512 * 1024 * 1024,
         announceHost: String = "",
         announcePort: Int = 0,
-        maxExclusiveLinks: Int = 10000
+        maxExclusiveLinks: Int = 10000,
+        requirePassword: String = "",
+        clusterUser: String = "",
+        clusterPassword: String = ""
     ) {
         self.bind = bind
         self.port = port
@@ -69,6 +78,15 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.announceHost = announceHost
         self.announcePort = announcePort
         self.maxExclusiveLinks = maxExclusiveLinks
+        self.requirePassword = requirePassword
+        self.clusterUser = clusterUser
+        self.clusterPassword = clusterPassword
+    }
+
+    /// The `AUTH` arguments for the nodes, or `nil` when they need none.
+    public var clusterCredentials: [String]? {
+        guard !self.clusterPassword.isEmpty else { return nil }
+        return self.clusterUser.isEmpty ? ["AUTH", self.clusterPassword] : ["AUTH", self.clusterUser, self.clusterPassword]
     }
 
     /// The number of event loop threads to run: `threads`, or one per core when it is 0.

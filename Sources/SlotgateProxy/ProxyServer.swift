@@ -30,7 +30,8 @@ public final class ProxyServer: Sendable {
                 seeds: configuration.seeds,
                 refreshInterval: configuration.topologyRefreshInterval,
                 minimumRefreshInterval: configuration.topologyMinimumRefreshInterval,
-                nodeTimeout: configuration.connectTimeout
+                nodeTimeout: configuration.connectTimeout,
+                credentials: configuration.clusterCredentials
             ),
             logger: logger
         )
@@ -40,7 +41,13 @@ public final class ProxyServer: Sendable {
                 + configuration.connectTimeout.components.attoseconds / 1_000_000_000)),
             retryDelay: .milliseconds(10),
             reconnectDelay: .milliseconds(50),
-            maxReconnectDelay: .seconds(2)
+            maxReconnectDelay: .seconds(2),
+            authenticator: ClientAuthenticator(requirePassword: configuration.requirePassword),
+            nodeAuthCommand: configuration.clusterCredentials.map { arguments in
+                var command = ByteBuffer()
+                command.writeRESPCommand(arguments)
+                return command
+            }
         )
         let identity = ProxyIdentity()
         let exclusiveLinks = ExclusiveLinkBudget(limit: configuration.maxExclusiveLinks)

@@ -15,4 +15,8 @@ struct RouterSettings: Sendable {
     /// First wait before reconnecting to a node that refused a connection; doubles up to `maxReconnectDelay`.
     var reconnectDelay: TimeAmount
     var maxReconnectDelay: TimeAmount
+    /// Checks client passwords (`requirepass`).
+    var authenticator: ClientAuthenticator
+    /// `AUTH` sent first on every node link (`cluster-user`, `cluster-password`); `nil` for none.
+    var nodeAuthCommand: ByteBuffer?
 }

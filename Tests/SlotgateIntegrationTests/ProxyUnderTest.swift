@@ -15,7 +15,12 @@ final class ProxyUnderTest: Sendable {
     let port: Int
 
     /// Starts the proxy and waits (bounded) until it routes commands, i.e. holds a slot map.
-    static func start(seeds: [NodeAddress], waitForSlotMap: Bool = true) async throws -> ProxyUnderTest {
+    static func start(
+        seeds: [NodeAddress],
+        waitForSlotMap: Bool = true,
+        requirePassword: String = "",
+        clusterPassword: String = ""
+    ) async throws -> ProxyUnderTest {
         var logger = Logger(label: "slotgate-test")
         logger.logLevel = .warning
         let configuration = ProxyConfiguration(
@@ -23,13 +28,15 @@ final class ProxyUnderTest: Sendable {
             seeds: seeds,
             threads: 2,
             topologyRefreshInterval: .seconds(5),
-            topologyMinimumRefreshInterval: .milliseconds(50)
+            topologyMinimumRefreshInterval: .milliseconds(50),
+            requirePassword: requirePassword,
+            clusterPassword: clusterPassword
         )
         let server = try await ProxyServer.start(configuration: configuration, logger: logger)
         guard let port = server.localAddress?.port else { throw HarnessError("proxy has no port") }
         let proxy = ProxyUnderTest(server: server, port: port)
         if waitForSlotMap {
-            try proxy.waitUntilRouting()
+            try proxy.waitUntilRouting(password: requirePassword)
         }
         return proxy
     }
@@ -48,8 +55,11 @@ final class ProxyUnderTest: Sendable {
         try await self.server.shutdown()
     }
 
-    private func waitUntilRouting() throws {
+    private func waitUntilRouting(password: String) throws {
         let client = try self.connect()
+        if !password.isEmpty {
+            guard try client.command(["AUTH", password]) == .simpleString("OK") else { throw HarnessError("AUTH refused") }
+        }
         for _ in 0..<200 {
             if try client.command(["SET", "slotgate:probe", "1"]) == .simpleString("OK") { return }
             Thread.sleep(forTimeInterval: 0.05)

@@ -164,3 +164,30 @@ extension LiveClusterSuite {
         }
     }
 }
+
+extension LiveClusterSuite.SessionTests {
+    /// `requirepass`: nothing but AUTH, HELLO … AUTH and QUIT before the password, constant-time
+    /// checked; RESET asks for it again, as Redis does.
+    @Test func clientsMustAuthenticateWhenAPasswordIsRequired() async throws {
+        let (cluster, _) = try liveCluster()
+        let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]], requirePassword: "s3cret")
+        do {
+            let client = try proxy.connect()
+            #expect(try client.command(["GET", "k"]) == .error("NOAUTH Authentication required."))
+            #expect(try client.command(["AUTH", "wrong"]) == .error("WRONGPASS invalid username-password pair or user is disabled."))
+            #expect(try client.command(["AUTH", "someone", "s3cret"]) == .error("WRONGPASS invalid username-password pair or user is disabled."))
+            #expect(try client.command(["HELLO", "2"]).string?.hasPrefix("NOAUTH HELLO must be called") == true)
+            #expect(try client.command(["AUTH", "s3cret"]) == .simpleString("OK"))
+            #expect(try client.command(["SET", "{auth}:k", "v"]) == .simpleString("OK"))
+            #expect(try client.command(["RESET"]) == .simpleString("RESET"))
+            #expect(try client.command(["GET", "{auth}:k"]) == .error("NOAUTH Authentication required."))
+            let hello = try #require(client.command(["HELLO", "2", "AUTH", "default", "s3cret"]).keyValuePairs)
+            #expect(hello.first { $0.key == "proto" }?.value == .integer(2))
+            #expect(try client.command(["GET", "{auth}:k"]).string == "v")
+        } catch {
+            try await proxy.stop()
+            throw error
+        }
+        try await proxy.stop()
+    }
+}

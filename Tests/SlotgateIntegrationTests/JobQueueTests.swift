@@ -1,0 +1,29 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+
+extension LiveClusterSuite {
+    /// A real job queue through Slotgate runs every job exactly once: the reason Slotgate exists is
+    /// a job queue (Bull over an ioredis cluster) that ran jobs more than once.
+    @Suite struct JobQueueTests {
+        /// Python bullmq, run by `Tests/clients/job_queue_workload.py` (bullmq and redis-py are
+        /// installed by deploy/ensure-deps.sh, which the cluster start runs): 500 jobs (plain, delayed,
+        /// failing once then retried) on one queue, two workers with concurrency 8 each; every job
+        /// completes, each plain or delayed job is processed once, each retried job twice.
+        @Test func bullmqWorkersProcessEveryJobExactlyOnce() throws {
+            let (_, proxy) = try liveCluster()
+            let logPath = NSTemporaryDirectory() + "slotgate-job-queue-\(proxy.port).log"
+            let (status, output) = try ScriptRunner.run(
+                LocalCluster.repositoryRoot + "/Tests/clients/run_job_queue_workload.sh",
+                [String(proxy.port)],
+                logPath: logPath
+            )
+            #expect(status == 0, "job_queue_workload.py exited \(status):\n\(output)")
+            #expect(output.contains("OK: bullmq"), "no summary line in:\n\(output)")
+            try? FileManager.default.removeItem(atPath: logPath)
+        }
+    }
+}

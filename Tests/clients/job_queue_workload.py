@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""Run a real job queue (Python bullmq) through Slotgate and prove every job runs exactly once.
+
+Usage: python3 Tests/clients/job_queue_workload.py PORT
+
+Slotgate exists because a job queue (Bull over an ioredis cluster) ran jobs more than once.
+This script points the Python port of BullMQ at Slotgate (127.0.0.1:PORT, RESP2) and:
+
+- empties the queue "jobs" under the prefix "{myprefix}" (the hash tag puts every key of
+  the queue in one slot, as bullmq's Lua scripts need), then enqueues 500 jobs:
+  400 plain ones (in addBulk batches: MULTI + EVALSHA… + EXEC), 50 delayed by 200-1000 ms,
+  and 50 that fail on their first attempt and succeed on their second (attempts=2, fixed
+  backoff of 100 ms);
+- runs two Worker instances (each with its own two connections: commands and BZPOPMIN),
+  concurrency 8 each, until every job is completed or 120 s pass; the stalled-job check
+  runs every 5 s, so a lost lock would show up as a job handed out again;
+- records every call of the processor (job id, attempt, worker, time);
+- checks: every job completed (by the workers' events and by the queue's own state in
+  Redis); plain and delayed jobs processed exactly once, fail-once jobs exactly twice
+  (attempts 0 then 1); no delayed job processed before its delay; no worker error and no
+  failure other than the planned ones; nothing left waiting, active, delayed or failed.
+
+Prints one summary line and exits 0 on success; on failure prints `FAIL: ...` and exits 1
+(2 for bad usage or a missing bullmq / redis-py).
+"""
+
+import asyncio
+import os
+import random
+import signal
+import sys
+import time
+from collections import Counter, defaultdict
+
+try:
+    import redis
+    import bullmq
+    from bullmq import Queue, Worker
+except ImportError as error:  # pragma: no cover - environment problem, not a test result
+    print(f"FAIL: cannot import bullmq / redis-py ({error}); run deploy/ensure-deps.sh", file=sys.stderr)
+    sys.exit(2)
+
+QUEUE_NAME = "jobs"
+PREFIX = "{myprefix}"
+PLAIN_JOBS = 400
+DELAYED_JOBS = 50
+FAIL_ONCE_JOBS = 50
+TOTAL_JOBS = PLAIN_JOBS + DELAYED_JOBS + FAIL_ONCE_JOBS
+BACKOFF_MS = 100
+WORKER_CONCURRENCY = 8
+PROCESSING_TIMEOUT_SECONDS = 120
+CLOSE_TIMEOUT_SECONDS = 30
+HARD_TIMEOUT_SECONDS = 240  # last resort, if something hangs outside the bounded waits
+PLANNED_FAILURE = "planned failure on the first attempt"
+
+
+class WorkloadFailure(Exception):
+    """A check failed; the message says which and what was seen."""
+
+
+def check(condition, message):
+    if not condition:
+        raise WorkloadFailure(message)
+
+
+def connection_options(port):
+    # bullmq passes a dict straight to redis.asyncio.Redis(**options) (with
+    # decode_responses=True and single_connection_client=True added). Slotgate speaks
+    # RESP2 only: HELLO 3 gets -NOPROTO, so protocol=2 is required with redis-py 8.
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "protocol": 2,
+        "socket_timeout": 30,
+        "socket_connect_timeout": 15,
+    }
+
+
+def check_resp2(label, client):
+    """The redis.asyncio client behind a bullmq connection is configured for RESP2 and, once
+    it has connected, its live connection speaks RESP2."""
+    kwargs = client.connection_pool.connection_kwargs
+    check(kwargs.get("protocol") == 2, f"{label}: protocol=2 did not reach the connection pool: {kwargs.get('protocol')!r}")
+    connection = getattr(client, "connection", None)
+    if connection is not None:
+        check(
+            str(getattr(connection, "protocol", None)) == "2",
+            f"{label}: live connection uses protocol {getattr(connection, 'protocol', None)!r}",
+        )
+        return 1
+    return 0
+
+
+class Ledger:
+    """Everything the workers did, as seen from the processor and the worker events."""
+
+    def __init__(self):
+        self.calls = []  # (job id, attemptsMade, attemptsStarted, worker label, time ms)
+        self.completed = Counter()  # job id -> 'completed' events
+        self.failed = []  # (job id, reason)
+        self.errors = []  # worker 'error' events
+        self.all_done = asyncio.Event()
+        self.active_now = set()
+        self.overlaps = []  # job ids seen active twice at once
+
+
+def make_processor(ledger, label):
+    async def process(job, token):
+        now = int(time.time() * 1000)
+        ledger.calls.append((job.id, job.attemptsMade, job.attemptsStarted, label, now))
+        if job.id in ledger.active_now:
+            ledger.overlaps.append(job.id)
+        ledger.active_now.add(job.id)
+        try:
+            await asyncio.sleep(random.uniform(0.001, 0.015))
+            if job.data.get("kind") == "fail-once" and job.attemptsMade == 0:
+                raise RuntimeError(PLANNED_FAILURE)
+            return {"job": job.data["n"], "by": label}
+        finally:
+            ledger.active_now.discard(job.id)
+
+    return process
+
+
+def attach_events(ledger, worker, label):
+    def on_completed(job, result):
+        ledger.completed[job.id] += 1
+        if len(ledger.completed) >= TOTAL_JOBS:
+            ledger.all_done.set()
+
+    def on_failed(job, error):
+        ledger.failed.append((job.id, str(error)))
+
+    def on_error(error, *rest):
+        ledger.errors.append(f"{label}: {type(error).__name__}: {error}")
+
+    worker.on("completed", on_completed)
+    worker.on("failed", on_failed)
+    worker.on("error", on_error)
+
+
+async def enqueue(queue):
+    """Adds the 500 jobs; returns {job id: (kind, delay ms, job timestamp ms)}."""
+    plan = {}
+    # Plain jobs: addBulk, 50 per call (one MULTI/EXEC each).
+    for batch in range(PLAIN_JOBS // 50):
+        specs = [
+            {"name": "plain", "data": {"kind": "plain", "n": batch * 50 + i}, "opts": {"removeOnComplete": False}}
+            for i in range(50)
+        ]
+        added_at = int(time.time() * 1000)
+        jobs = await queue.addBulk(specs)
+        check(len(jobs) == 50, f"addBulk returned {len(jobs)} jobs for 50")
+        for job in jobs:
+            check(job.id is not None, "addBulk returned a job without an id")
+            plan[job.id] = ("plain", 0, added_at)
+    # Delayed jobs: one add each, delays spread over 200-1000 ms.
+    for i in range(DELAYED_JOBS):
+        delay = 200 + (800 * i) // (DELAYED_JOBS - 1)
+        job = await queue.add("delayed", {"kind": "delayed", "n": PLAIN_JOBS + i}, {"delay": delay, "removeOnComplete": False})
+        plan[job.id] = ("delayed", delay, job.timestamp)
+    # Fail-once jobs: attempts=2, fixed backoff.
+    for i in range(FAIL_ONCE_JOBS):
+        added_at = int(time.time() * 1000)
+        job = await queue.add(
+            "fail-once",
+            {"kind": "fail-once", "n": PLAIN_JOBS + DELAYED_JOBS + i},
+            {"attempts": 2, "backoff": {"type": "fixed", "delay": BACKOFF_MS}, "removeOnComplete": False},
+        )
+        plan[job.id] = ("fail-once", 0, added_at)
+    check(len(plan) == TOTAL_JOBS, f"{len(plan)} distinct job ids for {TOTAL_JOBS} jobs added")
+    return plan
+
+
+async def close_all(workers, queue):
+    problems = []
+    for label, worker in workers:
+        try:
+            await asyncio.wait_for(worker.close(), CLOSE_TIMEOUT_SECONDS)
+        except Exception as error:  # noqa: BLE001 - reported, not swallowed
+            problems.append(f"closing {label}: {type(error).__name__}: {error}")
+    if queue is not None:
+        try:
+            await asyncio.wait_for(queue.close(), CLOSE_TIMEOUT_SECONDS)
+        except Exception as error:  # noqa: BLE001
+            problems.append(f"closing the queue: {type(error).__name__}: {error}")
+    return problems
+
+
+async def run(port):
+    opts = {"connection": connection_options(port), "prefix": PREFIX}
+    queue = Queue(QUEUE_NAME, opts)
+    workers = []
+    ledger = Ledger()
+    started = time.monotonic()
+    try:
+        # Start from an empty queue (left-overs of an earlier run against the same cluster).
+        await queue.obliterate(force=True)
+        counts = await queue.getJobCounts()
+        check(all(value == 0 for value in counts.values()), f"queue not empty after obliterate: {counts}")
+        resp2_checked = check_resp2("queue", queue.client)
+
+        plan = await enqueue(queue)
+        enqueued_at = time.monotonic()
+
+        for index in (1, 2):
+            label = f"worker{index}"
+            worker = Worker(
+                QUEUE_NAME,
+                make_processor(ledger, label),
+                {
+                    "connection": connection_options(port),
+                    "prefix": PREFIX,
+                    "concurrency": WORKER_CONCURRENCY,
+                    "drainDelay": 1,
+                    "lockDuration": 10000,
+                    "stalledInterval": 5000,
+                    "name": label,
+                },
+            )
+            attach_events(ledger, worker, label)
+            workers.append((label, worker))
+
+        try:
+            await asyncio.wait_for(ledger.all_done.wait(), PROCESSING_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            pass
+        processing_seconds = time.monotonic() - enqueued_at
+        # Linger a little: a job handed out a second time shortly after would still be seen.
+        if ledger.all_done.is_set():
+            await asyncio.sleep(1.0)
+
+        for label, worker in workers:
+            resp2_checked += check_resp2(f"{label} commands", worker.client)
+            resp2_checked += check_resp2(f"{label} blocking", worker.bclient)
+        check(resp2_checked >= 4, f"only {resp2_checked} live connections could be checked for RESP2")
+
+        close_problems = await close_all(workers, None)
+        workers = []
+
+        # --- Verdict -------------------------------------------------------------------------
+        check(not ledger.errors, f"{len(ledger.errors)} worker errors, first: {ledger.errors[:3]}")
+        check(not close_problems, f"closing workers: {close_problems}")
+        missing = [job_id for job_id in plan if job_id not in ledger.completed]
+        check(
+            not missing,
+            f"{len(missing)} of {TOTAL_JOBS} jobs not completed within {PROCESSING_TIMEOUT_SECONDS} s "
+            f"(first: {[(job_id, plan[job_id][0]) for job_id in missing[:5]]}); "
+            f"{len(ledger.calls)} processing calls, counts now {await queue.getJobCounts()}",
+        )
+        unknown = sorted({call[0] for call in ledger.calls} - set(plan))
+        check(not unknown, f"processed jobs that were never added: {unknown[:5]}")
+
+        calls_by_job = defaultdict(list)
+        for job_id, attempts_made, attempts_started, label, at in ledger.calls:
+            calls_by_job[job_id].append((attempts_made, attempts_started, label, at))
+        duplicates = []
+        for job_id, (kind, delay, added_at) in plan.items():
+            calls = calls_by_job.get(job_id, [])
+            expected_attempts = [0, 1] if kind == "fail-once" else [0]
+            if len(calls) != len(expected_attempts):
+                duplicates.append(f"{job_id} ({kind}) processed {len(calls)} times, expected {len(expected_attempts)}: {calls}")
+                continue
+            attempts = [call[0] for call in calls]
+            check(attempts == expected_attempts, f"job {job_id} ({kind}) attempts {attempts}, expected {expected_attempts}: {calls}")
+            if kind == "delayed":
+                # bullmq stamps the job with the client's clock when adding it; the job may not
+                # run before that time plus its delay (a few ms of slack for rounding).
+                check(calls[0][3] >= added_at + delay - 5, f"delayed job {job_id} ran {added_at + delay - calls[0][3]} ms early")
+            if kind == "fail-once":
+                check(
+                    calls[1][3] >= calls[0][3] + BACKOFF_MS - 5,
+                    f"job {job_id} retried {calls[1][3] - calls[0][3]} ms after its failure, backoff is {BACKOFF_MS} ms",
+                )
+        check(not duplicates, f"{len(duplicates)} jobs not processed the expected number of times: {duplicates[:5]}")
+        check(not ledger.overlaps, f"jobs processed twice at the same time: {ledger.overlaps[:5]}")
+        extra_events = {job_id: count for job_id, count in ledger.completed.items() if count != 1}
+        check(not extra_events, f"'completed' emitted more than once for: {dict(list(extra_events.items())[:5])}")
+        planned_failures = sorted(job_id for job_id, reason in ledger.failed if reason == PLANNED_FAILURE)
+        other_failures = [(job_id, reason) for job_id, reason in ledger.failed if reason != PLANNED_FAILURE]
+        check(not other_failures, f"{len(other_failures)} unplanned job failures, first: {other_failures[:3]}")
+        fail_once_ids = sorted(job_id for job_id, entry in plan.items() if entry[0] == "fail-once")
+        check(planned_failures == fail_once_ids, f"planned failures for {len(planned_failures)} jobs, expected the {len(fail_once_ids)} fail-once jobs")
+
+        # What the queue itself holds in Redis (through Slotgate) agrees.
+        counts = await queue.getJobCounts()
+        expected_counts = {state: 0 for state in counts}
+        expected_counts["completed"] = TOTAL_JOBS
+        check(counts == expected_counts, f"queue counts {counts}, expected {expected_counts}")
+        completed_ids = set()
+        page = 0
+        while True:
+            jobs = await queue.getJobs(["completed"], page * 200, page * 200 + 199)
+            if not jobs:
+                break
+            for job in jobs:
+                kind = plan.get(job.id, ("?",))[0]
+                check(
+                    job.attemptsMade == (2 if kind == "fail-once" else 1),
+                    f"job {job.id} ({kind}) stored attemptsMade={job.attemptsMade}",
+                )
+                check(
+                    isinstance(job.returnvalue, dict) and job.returnvalue.get("job") == job.data["n"],
+                    f"job {job.id} stored return value {job.returnvalue!r}",
+                )
+                completed_ids.add(job.id)
+            page += 1
+        check(completed_ids == set(plan), f"{len(completed_ids)} jobs stored as completed, {len(set(plan) - completed_ids)} missing")
+
+        await queue.obliterate(force=True)
+        elapsed = time.monotonic() - started
+        retried = sum(1 for job_id in fail_once_ids if len(calls_by_job[job_id]) == 2)
+        per_worker = Counter(call[3] for call in ledger.calls)
+        return (
+            f"OK: bullmq {bullmq_version()} (redis-py {redis.__version__}, RESP2) via 127.0.0.1:{port}: "
+            f"{TOTAL_JOBS} jobs completed exactly once, {len(ledger.calls)} processing calls, duplicates: 0, lost: 0, "
+            f"retried: {retried} (failed once, completed on attempt 2), delayed: {DELAYED_JOBS} (none early), "
+            f"plain: {PLAIN_JOBS}; 2 workers x concurrency {WORKER_CONCURRENCY} "
+            f"({', '.join(f'{label} {count}' for label, count in sorted(per_worker.items()))} calls); "
+            f"processing {processing_seconds:.1f} s, elapsed {elapsed:.1f} s"
+        )
+    finally:
+        problems = await close_all(workers, queue)
+        if problems:
+            print(f"warning: {problems}", file=sys.stderr)
+
+
+def bullmq_version():
+    try:
+        from importlib.metadata import version
+
+        return version("bullmq")
+    except Exception:  # noqa: BLE001
+        return getattr(bullmq, "__version__", "?")
+
+
+def main(argv):
+    if len(argv) != 2 or not argv[1].isdigit():
+        print("usage: job_queue_workload.py PORT", file=sys.stderr)
+        return 2
+    port = int(argv[1])
+
+    def hard_timeout(signum, frame):
+        print(f"FAIL: workload did not finish within {HARD_TIMEOUT_SECONDS} s", file=sys.stderr, flush=True)
+        os._exit(1)
+
+    signal.signal(signal.SIGALRM, hard_timeout)
+    signal.alarm(HARD_TIMEOUT_SECONDS)
+    try:
+        summary = asyncio.run(run(port))
+    except WorkloadFailure as failure:
+        print(f"FAIL: {failure}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - any library or Redis error fails the run, with its text
+        print(f"FAIL: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        signal.alarm(0)
+    print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
