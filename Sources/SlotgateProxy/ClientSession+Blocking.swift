@@ -12,10 +12,15 @@ import SlotgateRESP
 extension ClientSession {
     /// Blocking commands that block only when given an option.
     private static let blockingOnlyWithOption: [String: String] = ["xread": "block", "xreadgroup": "block"]
+    /// Commands that wait without the `blocking` flag. `WAIT` on a link of the client's own returns
+    /// once the replicas have what that link wrote (nothing), so it never stalls a shared link but
+    /// says little about the client's earlier writes, which went over shared links.
+    private static let waitingWithoutFlag: Set<String> = ["wait", "waitaof"]
 
     /// Sends `command` on a link of its own if it is a blocking command; `false` if it is not one.
     func startBlocking(_ command: RESPCommand, replySlot: ReplySlot) -> Bool {
-        guard case .command(let spec, let keys) = self.router.resolve(command), spec.flags.contains("blocking") else { return false }
+        guard case .command(let spec, let keys) = self.router.resolve(command), spec.flags.contains("blocking") || Self.waitingWithoutFlag.contains(spec.name)
+        else { return false }
         if let option = Self.blockingOnlyWithOption[spec.name] {
             guard command.arguments.contains(where: { String(buffer: $0).lowercased() == option }) else { return false }
         }

@@ -44,6 +44,13 @@ final class ClientSession: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.connection.remoteAddress = context.channel.remoteAddress.map(Self.describe) ?? "?"
+        self.connection.localAddress = context.channel.localAddress.map(Self.describe) ?? "?"
+    }
+
+    /// `ip:port`, as Redis writes addresses in `CLIENT INFO`.
+    private static func describe(_ address: SocketAddress) -> String {
+        "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -61,6 +68,11 @@ final class ClientSession: ChannelInboundHandler {
         let slot = ReplySlot(session: self)
         self.line.append(slot)
         let name = command.lowercasedName
+        if self.connection.replyMode != .on {
+            // `CLIENT REPLY ON` is answered even while replies are off.
+            slot.isSilent = !(name == "client" && command.arguments.count == 3 && command.argumentString(2).lowercased() == "on")
+            if self.connection.replyMode == .skipNext { self.connection.replyMode = .on }
+        }
         guard self.connection.isAuthenticated || ["auth", "hello", "quit"].contains(name) else {
             slot.fillError(ProxyErrors.noAuth)
             return
@@ -128,7 +140,9 @@ final class ClientSession: ChannelInboundHandler {
         guard self.isOpen, let context = self.context else { return }
         while let head = self.line.first, let reply = head.reply {
             self.line.removeFirst()
-            self.outbound.write(reply, to: context)
+            if !head.isSilent {
+                self.outbound.write(reply, to: context)
+            }
             if head.closesConnection {
                 self.isOpen = false
                 self.line.removeAll()

@@ -97,9 +97,8 @@ enum CommandRole {
         // Until sessions get links of their own (transactions, subscriptions, CLIENT state), these
         // would change a node link that other clients share.
         let notYet = [
-            "client|list", "client|info", "client|kill", "client|pause", "client|unpause", "client|reply",
-            "client|tracking", "client|caching", "client|no-evict", "client|no-touch", "client|unblock", "client|getredir",
-            "client|trackinginfo",
+            "client|list", "client|kill", "client|pause", "client|unpause", "client|tracking", "client|caching", "client|unblock",
+            "client|getredir", "client|trackinginfo",
         ]
         for name in notYet {
             table[name] = .refused("Slotgate does not support it yet (it would change a node link that other clients share)")

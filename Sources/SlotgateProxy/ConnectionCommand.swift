@@ -148,9 +148,26 @@ enum ConnectionCommand {
             }
         case "id" where arguments.count == 2:
             reply.writeRESPInteger(state.id)
-        case "setinfo" where arguments.count == 4:
-            // Client libraries announce their name and version; Slotgate accepts and keeps nothing.
+        case "setinfo" where arguments.count == 4, "no-evict" where arguments.count == 3, "no-touch" where arguments.count == 3:
+            // Library names, eviction and LRU hints concern the client's own connection, which is
+            // Slotgate's; they are accepted and change nothing on the shared node links.
             reply.writeRESPSimpleString("OK")
+        case "reply" where arguments.count == 3:
+            switch String(buffer: arguments[2]).lowercased() {
+            case "on":
+                state.replyMode = .on
+                reply.writeRESPSimpleString("OK")
+            case "off":
+                state.replyMode = .off
+            case "skip":
+                state.replyMode = .skipNext
+            default:
+                reply.writeRESPError("ERR syntax error")
+            }
+        case "info" where arguments.count == 2:
+            reply.writeRESPBulkString(
+                "id=\(state.id) addr=\(state.remoteAddress) laddr=\(state.localAddress) name=\(state.name ?? "") db=0 multi=-1 resp=2\n"
+            )
         default:
             return false
         }

@@ -13,6 +13,18 @@ struct ConnectionState {
     var name: String?
     /// Whether the client may run commands: it gave the password, or none is required.
     var isAuthenticated: Bool
+    /// `CLIENT REPLY`: whether replies are sent.
+    var replyMode = ReplyMode.on
+    /// The client's and Slotgate's ends of the connection, for `CLIENT INFO`.
+    var remoteAddress = "?"
+    var localAddress = "?"
+
+    enum ReplyMode {
+        case on
+        case off
+        /// No reply for the next command only.
+        case skipNext
+    }
 
     init(isAuthenticated: Bool) {
         self.id = Self.nextID.add(1, ordering: .relaxed).oldValue

@@ -15,6 +15,8 @@ final class ReplySlot {
     private(set) var reply: ByteBuffer?
     /// Close the client connection once this reply is written (QUIT, protocol errors).
     private(set) var closesConnection = false
+    /// The client turned replies off (`CLIENT REPLY OFF/SKIP`): the reply is produced but not sent.
+    var isSilent = false
 
     init(session: ClientSession) {
         self.session = session

@@ -59,7 +59,7 @@ extension LiveClusterSuite {
         }
 
         /// Connection commands are answered by Slotgate and never reach a shared node link, where
-        /// one client's `HELLO 3` or `CLIENT REPLY OFF` would change the link under every other client.
+        /// one client's `HELLO 3` or `CLIENT TRACKING ON` would change the link under every other client.
         @Test func connectionCommandsStayWithTheirClient() throws {
             let (_, proxy) = try liveCluster()
             let bystander = try proxy.connect()
@@ -67,7 +67,7 @@ extension LiveClusterSuite {
             let client = try proxy.connect()
             #expect(try client.command(["HELLO", "3"]) == .error("NOPROTO sorry, this protocol version is not supported"))
             #expect(try client.command(["DISCARD"]) == .error("ERR DISCARD without MULTI"))
-            #expect(try client.command(["CLIENT", "REPLY", "OFF"]).string?.contains("not available through Slotgate") == true)
+            #expect(try client.command(["CLIENT", "TRACKING", "ON"]).string?.contains("not available through Slotgate") == true)
             let hello = try #require(client.command(["HELLO", "2", "SETNAME", "worker-1"]).keyValuePairs)
             #expect(hello.first { $0.key == "proto" }?.value == .integer(2))
             #expect(hello.first { $0.key == "version" }?.value.string?.hasPrefix("7.") == true)

@@ -191,3 +191,19 @@ extension LiveClusterSuite.SessionTests {
         try await proxy.stop()
     }
 }
+
+extension LiveClusterSuite.SessionTests {
+    /// Commands pipelined behind a blocking command run after it, as one Redis would run them:
+    /// the LRANGE sees what the BLMOVE moved.
+    @Test func commandsBehindABlockingCommandRunAfterIt() throws {
+        let (_, proxy) = try liveCluster()
+        let client = try RawClient(port: proxy.port)
+        try client.send(
+            "BLMOVE {order}:src {order}:dst LEFT RIGHT 0\r\nLRANGE {order}:dst 0 -1\r\nCLIENT REPLY SKIP\r\nSET {order}:x 1\r\nGET {order}:x\r\n"
+        )
+        let pusher = try proxy.connect()
+        #expect(try pusher.command(["RPUSH", "{order}:src", "job"]) == .integer(1))
+        let expected = "$3\r\njob\r\n*1\r\n$3\r\njob\r\n$1\r\n1\r\n"
+        #expect(String(decoding: client.receive(atLeast: expected.utf8.count), as: UTF8.self) == expected)
+    }
+}
