@@ -73,28 +73,8 @@ extension LiveClusterSuite {
             for _ in stride(from: 0, to: keys.count, by: 1000) { #expect(try client.readReply() == .simpleString("OK")) }
             for index in 0..<30 { #expect(try client.command(["HSET", "scanhash:\(index)", "f", "v"]) == .integer(1)) }
 
-            var seen = Set<String>()
-            var cursor = "0"
-            var steps = 0
-            repeat {
-                let reply = try #require(client.command(["SCAN", cursor, "MATCH", "scan:*", "COUNT", "10"]).array)
-                cursor = try #require(reply[0].string)
-                for key in reply[1].array ?? [] { seen.insert(key.string ?? "") }
-                steps += 1
-            } while cursor != "0" && steps < 100_000
-            #expect(cursor == "0")
-            #expect(seen == Set(keys))
-
-            var hashes = Set<String>()
-            cursor = "0"
-            steps = 0
-            repeat {
-                let reply = try #require(client.command(["SCAN", cursor, "COUNT", "1000", "TYPE", "hash"]).array)
-                cursor = try #require(reply[0].string)
-                for key in reply[1].array ?? [] { hashes.insert(key.string ?? "") }
-                steps += 1
-            } while cursor != "0" && steps < 10_000
-            #expect(hashes == Set((0..<30).map { "scanhash:\($0)" }))
+            #expect(try Self.scanAll(client, ["MATCH", "scan:*", "COUNT", "10"]) == Set(keys))
+            #expect(try Self.scanAll(client, ["COUNT", "1000", "TYPE", "hash"]) == Set((0..<30).map { "scanhash:\($0)" }))
             #expect(try client.command(["SCAN", "not-a-number"]) == .error("ERR invalid cursor"))
 
             // KEYS and DBSIZE agree with what the masters themselves hold.
@@ -104,6 +84,20 @@ extension LiveClusterSuite {
             #expect(try client.command(["KEYS", "scan:*"]).array?.count == keys.count)
             let info = try #require(client.command(["INFO", "keyspace"]).string)
             #expect(info.contains("db0:keys=\(direct),"), "\(info)")
+        }
+
+        /// Every key a full SCAN iteration returns, following the cursor until it is 0 (bounded).
+        private static func scanAll(_ client: BlockingRedisConnection, _ options: [String]) throws -> Set<String> {
+            var keys = Set<String>()
+            var cursor = "0"
+            for _ in 0..<100_000 {
+                let reply = try #require(client.command(["SCAN", cursor] + options).array)
+                cursor = try #require(reply[0].string)
+                for key in reply[1].array ?? [] { keys.insert(key.string ?? "") }
+                if cursor == "0" { return keys }
+            }
+            Issue.record("SCAN did not end")
+            return keys
         }
 
         @Test func broadcastCommandsReachEveryMaster() throws {
