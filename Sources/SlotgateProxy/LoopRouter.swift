@@ -268,10 +268,10 @@ final class LoopRouter {
             if reply.isError(startingWith: "TRYAGAIN") || reply.isError(startingWith: "CLUSTERDOWN") {
                 self.monitor.requestRefresh()
                 let delay = self.settings.retryDelay * Int64(1 << min(request.attempts, 6))
-                let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+                let pending = NIOLoopBound((router: self, request: retry), eventLoop: self.eventLoop)
                 self.eventLoop.scheduleTask(in: delay) {
-                    loopBound.value.route(retry)
-                    loopBound.value.scheduleFlush()
+                    pending.value.router.route(pending.value.request)
+                    pending.value.router.scheduleFlush()
                 }
                 return
             }
