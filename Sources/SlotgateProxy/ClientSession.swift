@@ -44,8 +44,18 @@ final class ClientSession: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.router.sessionOpened(self)
         self.connection.remoteAddress = context.channel.remoteAddress.map(Self.describe) ?? "?"
         self.connection.localAddress = context.channel.localAddress.map(Self.describe) ?? "?"
+    }
+
+    var clientID: Int { self.connection.id }
+    var remoteAddress: String { self.connection.remoteAddress }
+    var infoLine: String { self.connection.infoLine }
+
+    /// Closes the connection (`CLIENT KILL`).
+    func close() {
+        self.context?.close(promise: nil)
     }
 
     /// `ip:port`, as Redis writes addresses in `CLIENT INFO`.
@@ -92,6 +102,8 @@ final class ClientSession: ChannelInboundHandler {
                 command, name: name, state: &self.connection, serverVersion: self.router.serverVersion, authenticator: self.router.authenticator
             ) {
                 slot.fill(reply)
+            } else if self.answerAboutAllClients(command, name: name, replySlot: slot) {
+                return
             } else if !self.startBlocking(command, replySlot: slot) {
                 self.router.dispatch(command, name: name, replySlot: slot)
             }
@@ -104,6 +116,7 @@ final class ClientSession: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.isOpen = false
+        self.router.sessionClosed(self)
         self.line.removeAll()
         self.heldCommands.removeAll()
         self.context = nil

@@ -165,9 +165,7 @@ enum ConnectionCommand {
                 reply.writeRESPError("ERR syntax error")
             }
         case "info" where arguments.count == 2:
-            reply.writeRESPBulkString(
-                "id=\(state.id) addr=\(state.remoteAddress) laddr=\(state.localAddress) name=\(state.name ?? "") db=0 multi=-1 resp=2\n"
-            )
+            reply.writeRESPBulkString(state.infoLine + "\n")
         default:
             return false
         }

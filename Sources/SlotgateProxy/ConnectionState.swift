@@ -32,5 +32,10 @@ struct ConnectionState {
         self.isAuthenticated = isAuthenticated
     }
 
+    /// One line of `CLIENT INFO` / `CLIENT LIST`.
+    var infoLine: String {
+        "id=\(self.id) addr=\(self.remoteAddress) laddr=\(self.localAddress) name=\(self.name ?? "") db=0 multi=-1 resp=2"
+    }
+
     private static let nextID = Atomic<Int>(1)
 }

@@ -24,6 +24,10 @@ final class LoopRouter {
     let exclusiveLinks: ExclusiveLinkBudget
     /// Scripts clients loaded, to load again on nodes that lost them.
     let scripts: ScriptCache
+    /// Every loop's router, for commands about all clients.
+    let directory: RouterDirectory
+    /// This loop's client sessions.
+    private var sessions: [ObjectIdentifier: ClientSession] = [:]
     private var view: ClusterView?
     private var unavailableReason = "topology discovery has not finished"
     private var links: [NodeAddress: NodeLink] = [:]
@@ -41,6 +45,7 @@ final class LoopRouter {
         identity: ProxyIdentity,
         exclusiveLinks: ExclusiveLinkBudget,
         scripts: ScriptCache,
+        directory: RouterDirectory,
         logger: Logger
     ) {
         self.eventLoop = eventLoop
@@ -49,6 +54,7 @@ final class LoopRouter {
         self.identity = identity
         self.exclusiveLinks = exclusiveLinks
         self.scripts = scripts
+        self.directory = directory
         self.logger = logger
     }
 
@@ -310,6 +316,28 @@ final class LoopRouter {
             metadata: ["upstream.node": "\(link.address)", "requests.failed": "\(requestsFailed)"]
         )
         self.monitor.requestRefresh()
+    }
+
+    // MARK: - Clients
+
+    func sessionOpened(_ session: ClientSession) {
+        self.sessions[ObjectIdentifier(session)] = session
+    }
+
+    func sessionClosed(_ session: ClientSession) {
+        self.sessions[ObjectIdentifier(session)] = nil
+    }
+
+    /// `CLIENT INFO` lines of this loop's clients.
+    func clientLines() -> [String] {
+        self.sessions.values.map(\.infoLine)
+    }
+
+    /// Closes this loop's clients that `filter` names; returns how many.
+    func killClients(_ filter: ClientFilter) -> Int {
+        let doomed = self.sessions.values.filter { filter.matches(id: $0.clientID, address: $0.remoteAddress) }
+        for session in doomed { session.close() }
+        return doomed.count
     }
 
     // MARK: - Flushing

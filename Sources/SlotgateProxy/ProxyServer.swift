@@ -52,18 +52,20 @@ public final class ProxyServer: Sendable {
         let identity = ProxyIdentity()
         let exclusiveLinks = ExclusiveLinkBudget(limit: configuration.maxExclusiveLinks)
         let scripts = ScriptCache()
+        let directory = RouterDirectory()
         var routers: [NIOLoopBound<LoopRouter>] = []
         for loop in group.makeIterator() {
             routers.append(
                 try await loop.submit {
                     NIOLoopBound(LoopRouter(
                         eventLoop: loop, settings: settings, monitor: monitor, identity: identity, exclusiveLinks: exclusiveLinks, scripts: scripts,
-                        logger: logger
+                        directory: directory, logger: logger
                     ), eventLoop: loop)
                 }.get()
             )
         }
         let allRouters = routers
+        directory.register(allRouters)
         monitor.start { update in
             for router in allRouters {
                 router.eventLoop.execute { router.value.install(update) }

@@ -82,5 +82,26 @@ extension LiveClusterSuite {
             for _ in 0..<100 { #expect(try bystander.readReply() == .simpleString("OK")) }
             #expect(try bystander.command(["GET", "bystander:conn:99"]).string == "99")
         }
+
+        /// `CLIENT LIST` and `CLIENT KILL` speak of Slotgate's clients, on every event loop.
+        @Test func clientListAndKillCoverAllOfSlotgatesClients() throws {
+            let (_, proxy) = try liveCluster()
+            let admin = try proxy.connect()
+            var others: [BlockingRedisConnection] = []
+            for index in 0..<4 {
+                let other = try proxy.connect()
+                #expect(try other.command(["CLIENT", "SETNAME", "listed-\(index)"]) == .simpleString("OK"))
+                others.append(other)
+            }
+            let list = try #require(admin.command(["CLIENT", "LIST"]).string)
+            for index in 0..<4 { #expect(list.contains("name=listed-\(index) ")) }
+            let victim = try #require(others[2].command(["CLIENT", "ID"]).int)
+            #expect(try admin.command(["CLIENT", "KILL", "ID", "\(victim)"]) == .integer(1))
+            #expect(throws: BlockingRedisConnectionError.self) { try others[2].command(["PING"]) }
+            #expect(try others[3].command(["PING"]) == .simpleString("PONG"))
+            #expect(try admin.command(["CLIENT", "KILL", "ID", "999999999"]) == .integer(0))
+            #expect(try admin.command(["CLIENT", "KILL", "10.9.9.9:1"]) == .error("ERR No such client"))
+            #expect(try !(admin.command(["CLIENT", "LIST"]).string ?? "").contains("name=listed-2 "))
+        }
     }
 }
