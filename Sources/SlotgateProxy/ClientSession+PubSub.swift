@@ -45,7 +45,7 @@ extension ClientSession {
             }
             guard let master = self.router.master(for: keys.slot), let link = self.shardSubscriberLink(to: master, &state, failing: replySlot)
             else { return true }
-            state.shardChannels.formUnion(names)
+            for channel in names { state.shardChannels[channel] = .some(master) }
             state.expect(names.count, on: link, for: confirmation)
             link.send(RoutedRequest(wire: command.wire, slot: keys.slot, target: .discard))
         case "unsubscribe", "punsubscribe", "sunsubscribe":
@@ -78,7 +78,7 @@ extension ClientSession {
         switch name {
         case "unsubscribe": held = state.channels
         case "punsubscribe": held = state.patterns
-        default: held = state.shardChannels
+        default: held = Set(state.shardChannels.keys)
         }
         let links = name == "sunsubscribe" ? Array(state.shardLinks.values) : state.classicLink.map { [$0] } ?? []
         guard !links.isEmpty else {
@@ -90,7 +90,7 @@ extension ClientSession {
         switch name {
         case "unsubscribe": state.channels.subtract(removed)
         case "punsubscribe": state.patterns.subtract(removed)
-        default: state.shardChannels.subtract(removed)
+        default: removed.forEach { state.shardChannels[$0] = nil }
         }
         for link in links {
             let frames: Int
@@ -116,8 +116,33 @@ extension ClientSession {
     func subscriberLink(_ link: NodeLink, pushed frame: FramedReply) {
         guard var state = self.subscriptions else { return }
         let key = ObjectIdentifier(link)
-        let type = RESPReplyScanner.elements(ofArray: frame.bytes)?.first.flatMap(RESPReplyScanner.bulkText)?.lowercased() ?? ""
-        if Self.confirmationTypes.contains(type), var queue = state.awaiting[key], !queue.isEmpty {
+        let elements = RESPReplyScanner.elements(ofArray: frame.bytes) ?? []
+        let type = elements.first.flatMap(RESPReplyScanner.bulkText)?.lowercased() ?? ""
+        let nothingAwaited = state.awaiting[key]?.isEmpty ?? true
+        if type == "sunsubscribe", nothingAwaited, elements.count == 3, let channel = RESPReplyScanner.bulkPayload(elements[1]),
+            state.shardChannels[channel] != nil
+        {
+            // The node dropped a shard channel the client still wants: its slot moved. Subscribe
+            // again where the slot is now, once the map has caught up.
+            state.shardChannels[channel] = .some(nil)
+            self.subscriptions = state
+            self.resubscribeAfterTopologyChange()
+            return
+        }
+        if frame.kind == .error, !nothingAwaited, var queue = state.awaiting[key] {
+            // A refusal answers the whole command at once (a MOVED for a stale map): give the
+            // client the error, and make this link's shard channels again later.
+            let (confirmation, frames) = queue.removeFirst()
+            state.awaiting[key] = queue
+            confirmation.add(frame.bytes)
+            confirmation.abandon(frames - 1, reason: frame.lineText)
+            if let node = state.shardLinks.first(where: { $0.value === link })?.key {
+                state.forgetShardChannels(on: node)
+                self.subscriptions = state
+                self.resubscribeAfterTopologyChange()
+                return
+            }
+        } else if Self.confirmationTypes.contains(type), var queue = state.awaiting[key], !queue.isEmpty {
             queue[0].confirmation.add(frame.bytes)
             queue[0].frames -= 1
             if queue[0].frames == 0 { queue.removeFirst() }
@@ -146,12 +171,18 @@ extension ClientSession {
             state.classicLink = nil
         } else if let node = state.shardLinks.first(where: { $0.value === link })?.key {
             state.shardLinks[node] = nil
+            state.forgetShardChannels(on: node)
         }
         self.subscriptions = state.isIdle && state.links.isEmpty ? nil : state
         guard self.isOpen, state.isSubscribed else { return }
+        self.resubscribeAfterTopologyChange()
+    }
+
+    /// Asks for a fresh slot map and makes the lost subscriptions again a little later, with it.
+    private func resubscribeAfterTopologyChange() {
         self.router.topologyChanged()
         let loopBound = NIOLoopBound(self, eventLoop: self.router.eventLoop)
-        self.router.eventLoop.scheduleTask(in: connectFailed ? .milliseconds(200) : .zero) {
+        self.router.eventLoop.scheduleTask(in: .milliseconds(300)) {
             loopBound.value.resubscribe()
         }
     }
@@ -168,12 +199,13 @@ extension ClientSession {
             }
         }
         var bySlotOwner: [NodeAddress: [ByteBuffer]] = [:]
-        for channel in state.shardChannels {
+        for (channel, owner) in state.shardChannels where owner == nil {
             let slot = channel.withUnsafeReadableBytes { HashSlot(key: $0) }
-            if let master = self.router.master(for: slot), state.shardLinks[master] == nil { bySlotOwner[master, default: []].append(channel) }
+            if let master = self.router.master(for: slot) { bySlotOwner[master, default: []].append(channel) }
         }
         for (master, channels) in bySlotOwner {
             guard let link = self.shardSubscriberLink(to: master, &state, failing: nil) else { continue }
+            for channel in channels { state.shardChannels[channel] = .some(master) }
             self.resend("SSUBSCRIBE", channels, on: link, in: &state)
         }
         self.router.scheduleFlush()
@@ -222,6 +254,13 @@ extension ClientSession {
 }
 
 extension SubscriptionState {
+    /// Marks the shard channels subscribed on `node` as needing to be made again.
+    mutating func forgetShardChannels(on node: NodeAddress) {
+        for (channel, owner) in self.shardChannels where owner == node {
+            self.shardChannels[channel] = .some(nil)
+        }
+    }
+
     /// Closes every subscriber link and forgets every subscription; what was owed is answered.
     mutating func closeAll(reason: String) {
         let links = self.links

@@ -19,7 +19,9 @@ struct SubscriptionState {
     /// Subscribed channels and patterns, as the client named them.
     var channels = Set<ByteBuffer>()
     var patterns = Set<ByteBuffer>()
-    var shardChannels = Set<ByteBuffer>()
+    /// Shard channels, with the master each is subscribed on now; `nil` while it must be made
+    /// again (its link was lost, or its slot moved and the node dropped it).
+    var shardChannels: [ByteBuffer: NodeAddress?] = [:]
     /// Per link, the commands whose confirmation frames are still to come, oldest first, with
     /// how many frames each expects from that link.
     var awaiting: [ObjectIdentifier: [(confirmation: SubscriptionConfirmation, frames: Int)]] = [:]

@@ -88,6 +88,37 @@ extension LiveClusterSuite {
             #expect(try publisher.command(["PUBSUB", "SHARDNUMSUB", "{orders}:us"]) == .array([.bulkString(Array("{orders}:us".utf8)), .integer(1)]))
         }
 
+        /// A shard channel's slot moves to another master: the old node drops the subscription,
+        /// and Slotgate makes it again on the new owner without the client seeing the drop.
+        @Test func shardedSubscriptionFollowsItsSlot() throws {
+            let (cluster, proxy) = try liveCluster()
+            let channel = "{moving-channel}:news"
+            let slot = HashSlot(key: channel)
+            let map = try cluster.slotMap()
+            let source = try #require(map.master(for: slot))
+            let target = try #require(map.shards.map(\.master).first { $0 != source })
+            let subscriber = try proxy.connect()
+            #expect(try subscriber.command(["SSUBSCRIBE", channel]) == Self.frame("ssubscribe", channel, 1))
+
+            let targetID = try cluster.nodeID(target)
+            #expect(try cluster.connect(target).command(["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", try cluster.nodeID(source)]) == .simpleString("OK"))
+            #expect(try cluster.connect(source).command(["CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", targetID]) == .simpleString("OK"))
+            for master in map.shards.map(\.master) {
+                #expect(try cluster.connect(master).command(["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetID]) == .simpleString("OK"))
+            }
+
+            let publisher = try proxy.connect()
+            var delivered = 0
+            for _ in 0..<100 where delivered == 0 {
+                delivered = try publisher.command(["SPUBLISH", channel, "after-move"]).int ?? 0
+                if delivered == 0 { Thread.sleep(forTimeInterval: 0.05) }
+            }
+            #expect(delivered == 1)
+            #expect(try subscriber.readReply() == .array([
+                .bulkString(Array("smessage".utf8)), .bulkString(Array(channel.utf8)), .bulkString(Array("after-move".utf8)),
+            ]))
+        }
+
         private static func frame(_ type: String, _ channel: String, _ count: Int) -> RESPValue {
             .array([.bulkString(Array(type.utf8)), .bulkString(Array(channel.utf8)), .integer(count)])
         }
