@@ -6,6 +6,7 @@
 /// there now; the map is stale) or `-ASK slot host:port` (the slot is migrating; ask that node
 /// this once, after `ASKING`, and leave the map alone).
 public struct Redirect: Hashable, Sendable {
+    /// Which of the two redirects it is.
     public enum Kind: Hashable, Sendable {
         case moved
         case ask

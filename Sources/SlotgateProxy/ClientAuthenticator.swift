@@ -14,6 +14,7 @@ struct ClientAuthenticator: Sendable {
         self.password = requirePassword.isEmpty ? nil : Array(requirePassword.utf8)
     }
 
+    /// What a password check concluded.
     enum Outcome {
         case accepted
         case rejected

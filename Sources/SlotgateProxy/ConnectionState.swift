@@ -19,6 +19,7 @@ struct ConnectionState {
     var remoteAddress = "?"
     var localAddress = "?"
 
+    /// Whether the client wants its replies (`CLIENT REPLY ON/OFF/SKIP`).
     enum ReplyMode {
         case on
         case off

@@ -64,6 +64,7 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
         return nil
     }
 
+    /// What one decoding step produced.
     private enum Outcome {
         case command(RESPCommand)
         case needMoreData
