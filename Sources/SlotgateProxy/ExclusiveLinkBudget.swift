@@ -28,7 +28,4 @@ final class ExclusiveLinkBudget: Sendable {
     func release() {
         self.inUse.subtract(1, ordering: .relaxed)
     }
-
-    /// Links in use now.
-    var used: Int { self.inUse.load(ordering: .relaxed) }
 }
