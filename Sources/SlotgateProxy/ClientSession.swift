@@ -27,6 +27,13 @@ final class ClientSession: ChannelInboundHandler {
     private var acceptsCommands = true
     /// `false` once the connection is gone or closing; late replies are then dropped.
     private(set) var isOpen = true
+    /// Reading is paused because replies pile up: the client sends faster than it reads.
+    private var readingPaused = false
+
+    /// Replies owed (in line or unwritten) past which Slotgate stops reading the client, and
+    /// below which it reads again: memory per client stays bounded whatever it pipelines.
+    private static let pauseReadingAt = 16_384
+    private static let resumeReadingAt = 4_096
 
     /// The transaction in progress, from `WATCH`/`MULTI` to its end (see `ClientSession+Transaction`).
     var transaction: TransactionState?
@@ -68,9 +75,27 @@ final class ClientSession: ChannelInboundHandler {
         let command = self.unwrapInboundIn(data)
         if self.blockingLink != nil {
             self.heldCommands.append(command)
-            return
+        } else {
+            self.handle(command)
         }
-        self.handle(command)
+        if self.line.count + self.heldCommands.count >= Self.pauseReadingAt {
+            self.setReading(false, context: context)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // A client that does not read its replies is not read either.
+        self.setReading(context.channel.isWritable && self.line.count < Self.resumeReadingAt, context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func setReading(_ reading: Bool, context: ChannelHandlerContext) {
+        guard self.readingPaused == reading else { return }
+        self.readingPaused = !reading
+        context.channel.setOption(.autoRead, value: reading).whenFailure { _ in }
+        if reading {
+            context.read()
+        }
     }
 
     /// Runs one command: gives it its place in the reply line and decides who answers it.
@@ -170,6 +195,9 @@ final class ClientSession: ChannelInboundHandler {
         if !self.awaitsFlush {
             self.awaitsFlush = true
             self.router.sessionAwaitsFlush(self)
+        }
+        if self.readingPaused && self.line.count < Self.resumeReadingAt && context.channel.isWritable {
+            self.setReading(true, context: context)
         }
     }
 

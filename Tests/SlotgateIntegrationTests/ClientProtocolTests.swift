@@ -2,6 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import SlotgateRESP
 import Testing
 
@@ -102,6 +103,53 @@ extension LiveClusterSuite {
             #expect(try admin.command(["CLIENT", "KILL", "ID", "999999999"]) == .integer(0))
             #expect(try admin.command(["CLIENT", "KILL", "10.9.9.9:1"]) == .error("ERR No such client"))
             #expect(try !(admin.command(["CLIENT", "LIST"]).string ?? "").contains("name=listed-2 "))
+        }
+
+        /// A client that pipelines far more than it reads is paused, not buffered without end,
+        /// and gets every reply, in order, once it reads.
+        @Test func floodingClientIsPausedAndLosesNothing() throws {
+            let (_, proxy) = try liveCluster()
+            let client = try RawClient(port: proxy.port)
+            let count = 60_000
+            var request = ""
+            for index in 0..<count { request += "ECHO \(index % 10)\r\n" }
+            let expectedLength = count * "$1\r\n0\r\n".utf8.count
+            let received = ReceivedBytes()
+            let reader = Thread {
+                // Reads only after a pause, so the proxy has to hold back.
+                Thread.sleep(forTimeInterval: 0.5)
+                received.set(client.receive(atLeast: expectedLength))
+            }
+            reader.start()
+            try client.send(request)
+            let bytes = try received.wait()
+            #expect(bytes.count == expectedLength)
+            var expected = [UInt8]()
+            for index in 0..<count { expected += Array("$1\r\n\(index % 10)\r\n".utf8) }
+            #expect(bytes == expected)
+        }
+    }
+}
+
+/// Bytes one thread receives for another to check.
+final class ReceivedBytes: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var bytes: [UInt8]?
+
+    func set(_ bytes: [UInt8]) {
+        self.condition.withLock {
+            self.bytes = bytes
+            self.condition.broadcast()
+        }
+    }
+
+    func wait() throws -> [UInt8] {
+        let deadline = Date(timeIntervalSinceNow: 60)
+        return try self.condition.withLock {
+            while self.bytes == nil {
+                guard self.condition.wait(until: deadline) else { throw HarnessError("nothing received in 60 s") }
+            }
+            return self.bytes!
         }
     }
 }

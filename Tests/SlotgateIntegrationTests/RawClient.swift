@@ -7,8 +7,10 @@ import Glibc
 #endif
 
 /// A plain TCP socket to the proxy, for what a well-behaved client library never sends:
-/// malformed RESP, requests split into single bytes, abrupt disconnects.
-final class RawClient {
+/// malformed RESP, requests split into single bytes, abrupt disconnects, floods.
+///
+/// Unchecked `Sendable`: it holds only a socket, which one thread may write while another reads.
+final class RawClient: @unchecked Sendable {
     private let fd: Int32
 
     init(port: Int) throws {

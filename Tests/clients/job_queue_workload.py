@@ -172,8 +172,34 @@ async def enqueue(queue):
     return plan
 
 
+async def quiesce(worker):
+    """Stops `worker` fetching jobs and waits until every job it already holds is finished.
+
+    Worker.close() (and pause()) wait only for the tasks the worker holds when called. While
+    jobs are still waiting (the timeout path), a fetch among those tasks can hand out one more
+    job; closing the connections under it makes redis-py retry its in-flight moveToFinished on
+    a new connection, which then reports "Missing lock" (the first one did run). So: pause, then
+    wait on the worker's task set, re-read each time, until it is empty.
+    """
+    await worker.pause()
+    deadline = time.monotonic() + CLOSE_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        pending = [task for task in worker.processing if not task.done()]
+        if not pending:
+            return
+        await asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+    raise WorkloadFailure(f"worker still busy {CLOSE_TIMEOUT_SECONDS} s after pause()")
+
+
 async def close_all(workers, queue):
     problems = []
+    results = await asyncio.gather(
+        *(asyncio.wait_for(quiesce(worker), CLOSE_TIMEOUT_SECONDS + 5) for _, worker in workers),
+        return_exceptions=True,
+    )
+    for (label, _), result in zip(workers, results):
+        if isinstance(result, BaseException):
+            problems.append(f"pausing {label}: {type(result).__name__}: {result}")
     for label, worker in workers:
         try:
             await asyncio.wait_for(worker.close(), CLOSE_TIMEOUT_SECONDS)
