@@ -153,8 +153,12 @@ final class LoopRouter {
                 replySlot.fill(reply)
             }
         case .routedBySlotArgument:
-            guard let number = command.arguments[2].redisInteger, let slot = HashSlot(rawValue: number) else {
-                replySlot.fillError(ProxyErrors.invalidSlot)
+            guard let number = command.arguments[2].redisInteger else {
+                replySlot.fillError(ProxyErrors.notAnInteger)
+                return
+            }
+            guard let slot = HashSlot(rawValue: number) else {
+                replySlot.fillError(spec.name == "cluster|getkeysinslot" ? ProxyErrors.invalidSlotOrCount : ProxyErrors.invalidSlot)
                 return
             }
             self.route(RoutedRequest(wire: command.wire, slot: slot, target: .client(replySlot)))

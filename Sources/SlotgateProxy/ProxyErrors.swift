@@ -55,6 +55,7 @@ enum ProxyErrors {
     static let authWithoutPassword =
         "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
     static let invalidSlot = "ERR Invalid slot"
+    static let invalidSlotOrCount = "ERR Invalid slot or number of keys"
     static let mastersDisagree = "ERR the cluster's masters gave different replies to this command"
 
     /// A part of a split or broadcast command got a reply the merge cannot read.
