@@ -7,13 +7,14 @@ Slotgate exists because a job queue (Bull over an ioredis cluster) ran jobs more
 This script points the Python port of BullMQ at Slotgate (127.0.0.1:PORT, RESP2) and:
 
 - empties the queue "jobs" under the prefix "{myprefix}" (the hash tag puts every key of
-  the queue in one slot, as bullmq's Lua scripts need), then enqueues 500 jobs:
-  400 plain ones (in addBulk batches: MULTI + EVALSHA… + EXEC), 50 delayed by 200-1000 ms,
-  and 50 that fail on their first attempt and succeed on their second (attempts=2, fixed
-  backoff of 100 ms);
-- runs two Worker instances (each with its own two connections: commands and BZPOPMIN),
-  concurrency 8 each, until every job is completed or 120 s pass; the stalled-job check
-  runs every 5 s, so a lost lock would show up as a job handed out again;
+  the queue in one slot, as bullmq's Lua scripts need);
+- starts two Worker instances (each with its own two connections: commands, and BZPOPMIN
+  on the queue's marker key), concurrency 8 each;
+- then enqueues 500 jobs: 400 plain ones (in addBulk batches: MULTI + EVALSHA… + EXEC),
+  50 delayed by 200-1000 ms, and 50 that fail on their first attempt and succeed on their
+  second (attempts=2, fixed backoff of 100 ms);
+- runs until every job is completed or 120 s pass, then lingers until each worker's
+  stalled-job check (every 5 s) has run, so a job handed out again would be seen;
 - records every call of the processor (job id, attempt, worker, time);
 - checks: every job completed (by the workers' events and by the queue's own state in
   Redis); plain and delayed jobs processed exactly once, fail-once jobs exactly twice
@@ -48,6 +49,8 @@ FAIL_ONCE_JOBS = 50
 TOTAL_JOBS = PLAIN_JOBS + DELAYED_JOBS + FAIL_ONCE_JOBS
 BACKOFF_MS = 100
 WORKER_CONCURRENCY = 8
+LOCK_DURATION_MS = 10000
+STALLED_INTERVAL_MS = 5000
 PROCESSING_TIMEOUT_SECONDS = 120
 CLOSE_TIMEOUT_SECONDS = 30
 HARD_TIMEOUT_SECONDS = 240  # last resort, if something hangs outside the bounded waits
@@ -102,6 +105,8 @@ class Ledger:
         self.all_done = asyncio.Event()
         self.active_now = set()
         self.overlaps = []  # job ids seen active twice at once
+        self.stalled = []  # 'stalled' events: (worker label, job id)
+        self.stalled_checks = Counter()  # worker label -> stalled-job checks run
 
 
 def make_processor(ledger, label):
@@ -134,9 +139,27 @@ def attach_events(ledger, worker, label):
     def on_error(error, *rest):
         ledger.errors.append(f"{label}: {type(error).__name__}: {error}")
 
+    def on_stalled(job_id, *rest):
+        ledger.stalled.append((label, job_id))
+
     worker.on("completed", on_completed)
     worker.on("failed", on_failed)
     worker.on("error", on_error)
+    worker.on("stalled", on_stalled)
+
+
+def count_stalled_checks(ledger, worker, label):
+    """Counts the worker's periodic stalled-job checks (the moveStalledJobsToWait script), to
+    prove they ran during the test. Observation only: the call goes through unchanged."""
+    backend = worker.backend
+    original = backend.moveStalledJobsToWait
+
+    async def counted(*args, **kwargs):
+        result = await original(*args, **kwargs)
+        ledger.stalled_checks[label] += 1
+        return result
+
+    backend.moveStalledJobsToWait = counted
 
 
 async def enqueue(queue):
@@ -148,12 +171,11 @@ async def enqueue(queue):
             {"name": "plain", "data": {"kind": "plain", "n": batch * 50 + i}, "opts": {"removeOnComplete": False}}
             for i in range(50)
         ]
-        added_at = int(time.time() * 1000)
         jobs = await queue.addBulk(specs)
         check(len(jobs) == 50, f"addBulk returned {len(jobs)} jobs for 50")
         for job in jobs:
             check(job.id is not None, "addBulk returned a job without an id")
-            plan[job.id] = ("plain", 0, added_at)
+            plan[job.id] = ("plain", 0, job.timestamp)
     # Delayed jobs: one add each, delays spread over 200-1000 ms.
     for i in range(DELAYED_JOBS):
         delay = 200 + (800 * i) // (DELAYED_JOBS - 1)
@@ -161,13 +183,12 @@ async def enqueue(queue):
         plan[job.id] = ("delayed", delay, job.timestamp)
     # Fail-once jobs: attempts=2, fixed backoff.
     for i in range(FAIL_ONCE_JOBS):
-        added_at = int(time.time() * 1000)
         job = await queue.add(
             "fail-once",
             {"kind": "fail-once", "n": PLAIN_JOBS + DELAYED_JOBS + i},
             {"attempts": 2, "backoff": {"type": "fixed", "delay": BACKOFF_MS}, "removeOnComplete": False},
         )
-        plan[job.id] = ("fail-once", 0, added_at)
+        plan[job.id] = ("fail-once", 0, job.timestamp)
     check(len(plan) == TOTAL_JOBS, f"{len(plan)} distinct job ids for {TOTAL_JOBS} jobs added")
     return plan
 
@@ -177,18 +198,27 @@ async def quiesce(worker):
 
     Worker.close() (and pause()) wait only for the tasks the worker holds when called. While
     jobs are still waiting (the timeout path), a fetch among those tasks can hand out one more
-    job; closing the connections under it makes redis-py retry its in-flight moveToFinished on
-    a new connection, which then reports "Missing lock" (the first one did run). So: pause, then
-    wait on the worker's task set, re-read each time, until it is empty.
+    job, which then runs on connections close() has closed: redis-py reconnects, or retries an
+    interrupted moveToFinished that did run (bullmq then reports "Missing lock"). So: pause,
+    then wait on the worker's task set, re-read each time, until it stays empty.
     """
     await worker.pause()
+    await settle(worker)
+
+
+async def settle(worker):
+    """Waits until every task in the worker's task set is done, re-reading the set each time
+    (the worker's loop replaces it), and the set stays so for one more loop turn or two."""
     deadline = time.monotonic() + CLOSE_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         pending = [task for task in worker.processing if not task.done()]
-        if not pending:
+        if pending:
+            await asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+            continue
+        await asyncio.sleep(0.05)
+        if all(task.done() for task in worker.processing):
             return
-        await asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
-    raise WorkloadFailure(f"worker still busy {CLOSE_TIMEOUT_SECONDS} s after pause()")
+    raise WorkloadFailure(f"worker still busy after {CLOSE_TIMEOUT_SECONDS} s")
 
 
 async def close_all(workers, queue):
@@ -203,6 +233,12 @@ async def close_all(workers, queue):
     for label, worker in workers:
         try:
             await asyncio.wait_for(worker.close(), CLOSE_TIMEOUT_SECONDS)
+            # A fetch that ended while the worker was paused keeps its job until the worker's
+            # loop runs again, which close() lets it do: that job runs now, reconnecting.
+            # Let it finish, then close the connections again.
+            await settle(worker)
+            await worker.client.aclose()
+            await worker.bclient.aclose()
         except Exception as error:  # noqa: BLE001 - reported, not swallowed
             problems.append(f"closing {label}: {type(error).__name__}: {error}")
     if queue is not None:
@@ -213,7 +249,20 @@ async def close_all(workers, queue):
     return problems
 
 
+def preflight(port):
+    """One PING over RESP2 with short timeouts, so that an unreachable proxy fails fast (bullmq's
+    own connections retry connection errors 20 times with backoff)."""
+    client = redis.Redis(host="127.0.0.1", port=port, protocol=2, socket_timeout=10, socket_connect_timeout=10)
+    try:
+        check(client.ping() is True, f"PING to 127.0.0.1:{port} did not return PONG")
+    except redis.exceptions.RedisError as error:
+        raise WorkloadFailure(f"cannot reach Slotgate at 127.0.0.1:{port}: {type(error).__name__}: {error}")
+    finally:
+        client.close()
+
+
 async def run(port):
+    preflight(port)
     opts = {"connection": connection_options(port), "prefix": PREFIX}
     queue = Queue(QUEUE_NAME, opts)
     workers = []
@@ -226,9 +275,6 @@ async def run(port):
         check(all(value == 0 for value in counts.values()), f"queue not empty after obliterate: {counts}")
         resp2_checked = check_resp2("queue", queue.client)
 
-        plan = await enqueue(queue)
-        enqueued_at = time.monotonic()
-
         for index in (1, 2):
             label = f"worker{index}"
             worker = Worker(
@@ -239,41 +285,56 @@ async def run(port):
                     "prefix": PREFIX,
                     "concurrency": WORKER_CONCURRENCY,
                     "drainDelay": 1,
-                    "lockDuration": 10000,
-                    "stalledInterval": 5000,
+                    "lockDuration": LOCK_DURATION_MS,
+                    "stalledInterval": STALLED_INTERVAL_MS,
                     "name": label,
                 },
             )
             attach_events(ledger, worker, label)
+            count_stalled_checks(ledger, worker, label)
             workers.append((label, worker))
+        workers_started = time.monotonic()
+
+        # The workers start first and wait (BZPOPMIN on the queue's marker key) while the jobs
+        # arrive, as a producer and its consumers do.
+        await asyncio.sleep(0.5)
+        enqueue_started = time.monotonic()
+        plan = await enqueue(queue)
 
         try:
             await asyncio.wait_for(ledger.all_done.wait(), PROCESSING_TIMEOUT_SECONDS)
         except asyncio.TimeoutError:
             pass
-        processing_seconds = time.monotonic() - enqueued_at
-        # Linger a little: a job handed out a second time shortly after would still be seen.
+        processing_seconds = time.monotonic() - enqueue_started
+        completed_in_time, calls_in_time, errors_in_time = set(ledger.completed), len(ledger.calls), list(ledger.errors)
+        # Linger until each worker's stalled-job check has run at least once: a job handed out
+        # again (a lost lock, a job seen as stalled) would show up as a second processing call.
         if ledger.all_done.is_set():
-            await asyncio.sleep(1.0)
+            linger_until = workers_started + STALLED_INTERVAL_MS / 1000 + 1.5
+            while time.monotonic() < linger_until or min(ledger.stalled_checks[label] for label, _ in workers) < 1:
+                check(time.monotonic() < linger_until + 10, f"stalled-job checks did not run: {dict(ledger.stalled_checks)}")
+                await asyncio.sleep(0.2)
 
         for label, worker in workers:
             resp2_checked += check_resp2(f"{label} commands", worker.client)
             resp2_checked += check_resp2(f"{label} blocking", worker.bclient)
         check(resp2_checked >= 4, f"only {resp2_checked} live connections could be checked for RESP2")
 
+        stalled_checks = Counter(ledger.stalled_checks)
         close_problems = await close_all(workers, None)
         workers = []
 
         # --- Verdict -------------------------------------------------------------------------
-        check(not ledger.errors, f"{len(ledger.errors)} worker errors, first: {ledger.errors[:3]}")
-        check(not close_problems, f"closing workers: {close_problems}")
-        missing = [job_id for job_id in plan if job_id not in ledger.completed]
+        missing = [job_id for job_id in plan if job_id not in completed_in_time]
         check(
             not missing,
             f"{len(missing)} of {TOTAL_JOBS} jobs not completed within {PROCESSING_TIMEOUT_SECONDS} s "
             f"(first: {[(job_id, plan[job_id][0]) for job_id in missing[:5]]}); "
-            f"{len(ledger.calls)} processing calls, counts now {await queue.getJobCounts()}",
+            f"{calls_in_time} processing calls by then, {len(errors_in_time)} worker errors "
+            f"(first: {errors_in_time[:2]}); counts after closing the workers {await queue.getJobCounts()}",
         )
+        check(not ledger.errors, f"{len(ledger.errors)} worker errors, first: {ledger.errors[:3]}")
+        check(not close_problems, f"closing workers: {close_problems}")
         unknown = sorted({call[0] for call in ledger.calls} - set(plan))
         check(not unknown, f"processed jobs that were never added: {unknown[:5]}")
 
@@ -281,7 +342,7 @@ async def run(port):
         for job_id, attempts_made, attempts_started, label, at in ledger.calls:
             calls_by_job[job_id].append((attempts_made, attempts_started, label, at))
         duplicates = []
-        for job_id, (kind, delay, added_at) in plan.items():
+        for job_id, (kind, delay, added_at) in plan.items():  # added_at: the job's own timestamp
             calls = calls_by_job.get(job_id, [])
             expected_attempts = [0, 1] if kind == "fail-once" else [0]
             if len(calls) != len(expected_attempts):
@@ -300,6 +361,7 @@ async def run(port):
                 )
         check(not duplicates, f"{len(duplicates)} jobs not processed the expected number of times: {duplicates[:5]}")
         check(not ledger.overlaps, f"jobs processed twice at the same time: {ledger.overlaps[:5]}")
+        check(not ledger.stalled, f"{len(ledger.stalled)} jobs reported stalled: {ledger.stalled[:5]}")
         extra_events = {job_id: count for job_id, count in ledger.completed.items() if count != 1}
         check(not extra_events, f"'completed' emitted more than once for: {dict(list(extra_events.items())[:5])}")
         planned_failures = sorted(job_id for job_id, reason in ledger.failed if reason == PLANNED_FAILURE)
@@ -339,11 +401,12 @@ async def run(port):
         per_worker = Counter(call[3] for call in ledger.calls)
         return (
             f"OK: bullmq {bullmq_version()} (redis-py {redis.__version__}, RESP2) via 127.0.0.1:{port}: "
-            f"{TOTAL_JOBS} jobs completed exactly once, {len(ledger.calls)} processing calls, duplicates: 0, lost: 0, "
-            f"retried: {retried} (failed once, completed on attempt 2), delayed: {DELAYED_JOBS} (none early), "
-            f"plain: {PLAIN_JOBS}; 2 workers x concurrency {WORKER_CONCURRENCY} "
-            f"({', '.join(f'{label} {count}' for label, count in sorted(per_worker.items()))} calls); "
-            f"processing {processing_seconds:.1f} s, elapsed {elapsed:.1f} s"
+            f"jobs processed: {len(plan)}, all completed ({len(ledger.calls)} processing calls: "
+            f"{', '.join(f'{label} {count}' for label, count in sorted(per_worker.items()))}), "
+            f"duplicates: 0, lost: 0, retried: {retried} (failed once, ran exactly twice), "
+            f"delayed: {DELAYED_JOBS} (ran once, none early), plain: {PLAIN_JOBS} (ran once); "
+            f"2 workers x concurrency {WORKER_CONCURRENCY}, {sum(stalled_checks.values())} stalled-job checks, 0 stalled; "
+            f"all done {processing_seconds:.1f} s after the first add, elapsed {elapsed:.1f} s"
         )
     finally:
         problems = await close_all(workers, queue)
