@@ -38,7 +38,7 @@ extension ClientSession {
 
     private func sendBlocking(_ request: RoutedRequest, to node: NodeAddress, asking: Bool) {
         guard let link = self.openExclusiveLink(to: node) else {
-            request.target.deliverError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks.limit))
+            request.target.deliverError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks))
             return
         }
         self.blockingLink = link
@@ -86,9 +86,10 @@ extension ClientSession {
 
 /// Links a client has to itself, and what it hears from them.
 extension ClientSession: NodeLinkOwner {
-    /// Opens a link to `node` for this client alone, within the proxy-wide budget.
+    /// Opens a link to `node` for this client alone, within the client's and the proxy's caps.
     func openExclusiveLink(to node: NodeAddress, carriesPushes: Bool = false) -> NodeLink? {
-        guard self.router.exclusiveLinks.acquire() else { return nil }
+        guard self.exclusiveLinkCount < self.router.exclusiveLinks.limitPerClient, self.router.exclusiveLinks.acquire() else { return nil }
+        self.exclusiveLinkCount += 1
         return self.router.openLink(to: node, owner: self, carriesPushes: carriesPushes)
     }
 
@@ -106,6 +107,7 @@ extension ClientSession: NodeLinkOwner {
 
     func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
         self.router.exclusiveLinks.release()
+        self.exclusiveLinkCount -= 1
         self.blockingLinkClosed(link)
         self.transactionLinkClosed(link)
         self.subscriberLinkClosed(link, connectFailed: connectFailed)

@@ -138,7 +138,7 @@ extension ClientSession {
             return false
         }
         guard let link = self.openExclusiveLink(to: master) else {
-            replySlot.fillError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks.limit))
+            replySlot.fillError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks))
             state.aborted = state.aborted || state.inMulti
             return false
         }

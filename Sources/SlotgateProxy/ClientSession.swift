@@ -41,6 +41,8 @@ final class ClientSession: ChannelInboundHandler {
     var blockingLink: NodeLink?
     /// Commands that arrived while a blocking command was out; they run, in order, after it.
     var heldCommands = CircularBuffer<RESPCommand>()
+    /// Node links this client holds to itself now (transaction, blocking, subscriber links).
+    var exclusiveLinkCount = 0
     /// Channels, patterns and subscriber links while subscribed (see `ClientSession+PubSub`).
     var subscriptions: SubscriptionState?
 

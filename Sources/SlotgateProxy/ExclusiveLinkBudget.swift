@@ -9,10 +9,13 @@ import Synchronization
 /// unbounded connections to the nodes.
 final class ExclusiveLinkBudget: Sendable {
     let limit: Int
+    /// Most links one client may hold at once (a transaction, a blocking command, subscriber links).
+    let limitPerClient: Int
     private let inUse = Atomic<Int>(0)
 
-    init(limit: Int) {
+    init(limit: Int, limitPerClient: Int) {
         self.limit = limit
+        self.limitPerClient = limitPerClient
     }
 
     /// Takes one link from the budget; `false` when all are in use.

@@ -90,6 +90,7 @@ extension ProxyConfiguration {
         "requirepass": { $0.requirePassword = $1 == "\"\"" ? "" : $1 },
         "cluster-user": { $0.clusterUser = $1 == "\"\"" ? "" : $1 },
         "cluster-password": { $0.clusterPassword = $1 == "\"\"" ? "" : $1 },
+        "max-exclusive-links-per-client": { $0.maxExclusiveLinksPerClient = try integer($1, in: 3...1024) },
         "max-exclusive-links": { $0.maxExclusiveLinks = try integer($1, in: 1...1_000_000) },
         "proto-max-bulk-len": { $0.protoMaxBulkLength = try byteSize($1, in: 1024...(Int(Int32.max) * 2)) },
     ]

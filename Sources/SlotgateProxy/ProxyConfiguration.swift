@@ -46,6 +46,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// Node links that single clients may hold to themselves at once, for transactions and
     /// blocking commands, across the whole proxy (`max-exclusive-links`).
     public var maxExclusiveLinks: Int
+    /// The same for one client (`max-exclusive-links-per-client`).
+    public var maxExclusiveLinksPerClient: Int
 
     public init(
         bind: String = "127.0.0.1",
@@ -61,6 +63,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         announceHost: String = "",
         announcePort: Int = 0,
         maxExclusiveLinks: Int = 10000,
+        maxExclusiveLinksPerClient: Int = 16,
         requirePassword: String = "",
         clusterUser: String = "",
         clusterPassword: String = ""
@@ -78,6 +81,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.announceHost = announceHost
         self.announcePort = announcePort
         self.maxExclusiveLinks = maxExclusiveLinks
+        self.maxExclusiveLinksPerClient = maxExclusiveLinksPerClient
         self.requirePassword = requirePassword
         self.clusterUser = clusterUser
         self.clusterPassword = clusterPassword

@@ -42,8 +42,9 @@ enum ProxyErrors {
         "ERR Slotgate lost the transaction's connection to node \(node); the node discarded the transaction"
     }
 
-    static func exclusiveLinksExhausted(_ limit: Int) -> String {
-        "ERR Slotgate has no free node link for this client (max-exclusive-links \(limit) in use); try again later"
+    static func exclusiveLinksExhausted(_ budget: ExclusiveLinkBudget) -> String {
+        "ERR Slotgate has no free node link for this client (max-exclusive-links-per-client \(budget.limitPerClient), "
+            + "max-exclusive-links \(budget.limit)); try again when one is free"
     }
     static let noProtocol = "NOPROTO sorry, this protocol version is not supported"
     static let helloVersionNotInteger = "ERR Protocol version is not an integer or out of range"

@@ -50,7 +50,9 @@ public final class ProxyServer: Sendable {
             }
         )
         let identity = ProxyIdentity()
-        let exclusiveLinks = ExclusiveLinkBudget(limit: configuration.maxExclusiveLinks)
+        let exclusiveLinks = ExclusiveLinkBudget(
+            limit: configuration.maxExclusiveLinks, limitPerClient: configuration.maxExclusiveLinksPerClient
+        )
         let scripts = ScriptCache()
         let directory = RouterDirectory()
         var routers: [NIOLoopBound<LoopRouter>] = []

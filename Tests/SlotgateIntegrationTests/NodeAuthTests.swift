@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import SlotgateCluster
+import SlotgateProxy
 import SlotgateRESP
 import Testing
 
@@ -18,7 +19,7 @@ import Testing
             #expect(try connection.command(["CONFIG", "SET", "masterauth", "node-pass"]) == .simpleString("OK"))
             #expect(try connection.command(["CONFIG", "SET", "requirepass", "node-pass"]) == .simpleString("OK"))
         }
-        let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]], clusterPassword: "node-pass")
+        let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]]) { $0.clusterPassword = "node-pass" }
         do {
             let client = try proxy.connect()
             #expect(try client.command(["MSET", "auth:a", "1", "auth:b", "2", "auth:c", "3"]) == .simpleString("OK"))

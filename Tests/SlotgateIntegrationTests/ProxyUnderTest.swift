@@ -15,28 +15,27 @@ final class ProxyUnderTest: Sendable {
     let port: Int
 
     /// Starts the proxy and waits (bounded) until it routes commands, i.e. holds a slot map.
+    /// `configure` changes the test defaults (port 0, 2 threads, quick topology refreshes).
     static func start(
         seeds: [NodeAddress],
         waitForSlotMap: Bool = true,
-        requirePassword: String = "",
-        clusterPassword: String = ""
+        configure: (inout ProxyConfiguration) -> Void = { _ in }
     ) async throws -> ProxyUnderTest {
         var logger = Logger(label: "slotgate-test")
         logger.logLevel = .warning
-        let configuration = ProxyConfiguration(
+        var configuration = ProxyConfiguration(
             port: 0,
             seeds: seeds,
             threads: 2,
             topologyRefreshInterval: .seconds(5),
-            topologyMinimumRefreshInterval: .milliseconds(50),
-            requirePassword: requirePassword,
-            clusterPassword: clusterPassword
+            topologyMinimumRefreshInterval: .milliseconds(50)
         )
+        configure(&configuration)
         let server = try await ProxyServer.start(configuration: configuration, logger: logger)
         guard let port = server.localAddress?.port else { throw HarnessError("proxy has no port") }
         let proxy = ProxyUnderTest(server: server, port: port)
         if waitForSlotMap {
-            try proxy.waitUntilRouting(password: requirePassword)
+            try proxy.waitUntilRouting(password: configuration.requirePassword)
         }
         return proxy
     }

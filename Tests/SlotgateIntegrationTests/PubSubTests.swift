@@ -4,6 +4,7 @@
 
 import Foundation
 import SlotgateCluster
+import SlotgateProxy
 import SlotgateRESP
 import Testing
 
@@ -117,6 +118,29 @@ extension LiveClusterSuite {
             #expect(try subscriber.readReply() == .array([
                 .bulkString(Array("smessage".utf8)), .bulkString(Array(channel.utf8)), .bulkString(Array("after-move".utf8)),
             ]))
+        }
+
+        /// A client may hold only so many node links of its own; past the cap it is told so, and
+        /// what it already holds keeps working.
+        @Test func perClientLinkCapIsEnforced() async throws {
+            let (cluster, _) = try liveCluster()
+            let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]]) { $0.maxExclusiveLinksPerClient = 3 }
+            do {
+                let map = try cluster.slotMap()
+                // A shard channel on each master: the third link is one too many with a classic one.
+                let channels = map.shards.map { shard in (0..<10_000).map { "{cap\($0)}:ch" }.first { map.master(for: HashSlot(key: $0)) == shard.master }! }
+                let client = try proxy.connect()
+                #expect(try client.command(["SUBSCRIBE", "cap:classic"]) == Self.frame("subscribe", "cap:classic", 1))
+                #expect(try client.command(["SSUBSCRIBE", channels[0]]) == Self.frame("ssubscribe", channels[0], 1))
+                #expect(try client.command(["SSUBSCRIBE", channels[1]]) == Self.frame("ssubscribe", channels[1], 1))
+                let refused = try client.command(["SSUBSCRIBE", channels[2]])
+                #expect(refused.string?.contains("max-exclusive-links-per-client 3") == true, "\(refused)")
+                #expect(try client.command(["PING"]) == .array([.bulkString(Array("pong".utf8)), .bulkString([])]))
+            } catch {
+                try await proxy.stop()
+                throw error
+            }
+            try await proxy.stop()
         }
 
         private static func frame(_ type: String, _ channel: String, _ count: Int) -> RESPValue {

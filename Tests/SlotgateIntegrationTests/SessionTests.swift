@@ -4,6 +4,7 @@
 
 import Foundation
 import SlotgateCluster
+import SlotgateProxy
 import SlotgateRESP
 import Testing
 
@@ -170,7 +171,7 @@ extension LiveClusterSuite.SessionTests {
     /// checked; RESET asks for it again, as Redis does.
     @Test func clientsMustAuthenticateWhenAPasswordIsRequired() async throws {
         let (cluster, _) = try liveCluster()
-        let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]], requirePassword: "s3cret")
+        let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]]) { $0.requirePassword = "s3cret" }
         do {
             let client = try proxy.connect()
             #expect(try client.command(["GET", "k"]) == .error("NOAUTH Authentication required."))

@@ -252,7 +252,7 @@ struct ProxyConfigurationTests {
             }
         let directives = Set(shownDefaults.map { String($0.split(separator: " ")[0]) })
         #expect(directives == ["bind", "port", "cluster", "topology-refresh-interval", "topology-refresh-min-interval", "connect-timeout",
-            "max-redirects", "proto-max-bulk-len", "threads", "log-level", "cluster-announce-ip", "cluster-announce-port", "max-exclusive-links", "requirepass", "cluster-user", "cluster-password"])
+            "max-redirects", "proto-max-bulk-len", "threads", "log-level", "cluster-announce-ip", "cluster-announce-port", "max-exclusive-links", "max-exclusive-links-per-client", "requirepass", "cluster-user", "cluster-password"])
         #expect(try ProxyConfiguration(parsing: shownDefaults.joined(separator: "\n"), fileName: "uncommented") == ProxyConfiguration())
     }
 }
