@@ -138,12 +138,7 @@ wait_for_proxy() {
 # SIGTERM our slotgate, SIGKILL it if it is still there after the timeout.
 # shellcheck disable=SC2317  # reached via traps
 stop_proxy() {
-  [[ -n "$PROXY_PID" ]] || return 0
-  kill -TERM "$PROXY_PID" 2>/dev/null || true
-  local deadline=$((SECONDS + STOP_TIMEOUT_S))
-  while kill -0 "$PROXY_PID" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-  kill -KILL "$PROXY_PID" 2>/dev/null || true
-  wait "$PROXY_PID" 2>/dev/null || true
+  slotgate_stop_process "$PROXY_PID" "$STOP_TIMEOUT_S"
   PROXY_PID=""
 }
 

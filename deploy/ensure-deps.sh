@@ -45,43 +45,42 @@ slotgate_apt_install() {
     --no-install-recommends "$@" </dev/null
 }
 
-# Install redis-py with pip unless python3 can already import it.
+# Install a Python package with pip unless python3 can already import it:
+#   slotgate_ensure_python_package MODULE [PACKAGE]   (PACKAGE defaults to MODULE)
+# The live tests drive real clients with them: redis-py, and bullmq for the job queue.
 # A python3 marked externally managed (PEP 668, as Debian 12's own is) refuses a
 # plain `pip install`; only then is it retried with --break-system-packages.
-slotgate_ensure_python_redis() {
-  python3 -c 'import redis' >/dev/null 2>&1 && return 0
-  echo "ensure-deps: installing the Python package redis with pip" >&2
+slotgate_ensure_python_package() {
+  local module=$1 package=${2:-$1}
+  python3 -c "import $module" >/dev/null 2>&1 && return 0
+  echo "ensure-deps: installing the Python package $package with pip" >&2
   local pip_cmd=(python3 -m pip install --quiet --disable-pip-version-check) output
-  if ! output=$("${pip_cmd[@]}" redis 2>&1 </dev/null); then
+  if ! output=$("${pip_cmd[@]}" "$package" 2>&1 </dev/null); then
     if [[ "$output" != *externally-managed-environment* ]] ||
-      ! output=$("${pip_cmd[@]}" --break-system-packages redis 2>&1 </dev/null); then
-      echo "ensure-deps: pip install redis failed: $output" >&2
+      ! output=$("${pip_cmd[@]}" --break-system-packages "$package" 2>&1 </dev/null); then
+      echo "ensure-deps: pip install $package failed: $output" >&2
       return 1
     fi
   fi
-  if ! python3 -c 'import redis' >/dev/null 2>&1; then
-    echo "ensure-deps: python3 still cannot import redis after pip install" >&2
+  if ! python3 -c "import $module" >/dev/null 2>&1; then
+    echo "ensure-deps: python3 still cannot import $module after pip install" >&2
     return 1
   fi
 }
 
-# Install bullmq (the Python port of BullMQ) with pip unless python3 can already
-# import it; same PEP 668 handling as for redis-py above.
-slotgate_ensure_python_bullmq() {
-  python3 -c 'import bullmq' >/dev/null 2>&1 && return 0
-  echo "ensure-deps: installing the Python package bullmq with pip" >&2
-  local pip_cmd=(python3 -m pip install --quiet --disable-pip-version-check) output
-  if ! output=$("${pip_cmd[@]}" bullmq 2>&1 </dev/null); then
-    if [[ "$output" != *externally-managed-environment* ]] ||
-      ! output=$("${pip_cmd[@]}" --break-system-packages bullmq 2>&1 </dev/null); then
-      echo "ensure-deps: pip install bullmq failed: $output" >&2
-      return 1
-    fi
+# Stop a process this script started: SIGTERM, then SIGKILL if it is still there
+# after TIMEOUT seconds (default 5); reaps it when it is our child.
+#   slotgate_stop_process PID [TIMEOUT]
+slotgate_stop_process() {
+  local pid=$1 timeout=${2:-5}
+  [[ -n "$pid" ]] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + timeout))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
   fi
-  if ! python3 -c 'import bullmq' >/dev/null 2>&1; then
-    echo "ensure-deps: python3 still cannot import bullmq after pip install" >&2
-    return 1
-  fi
+  wait "$pid" 2>/dev/null || true
 }
 
 # Append the bundled swift toolchain to PATH when swift is not found already.
@@ -114,8 +113,8 @@ slotgate_ensure_deps() {
       return 1
     fi
   fi
-  slotgate_ensure_python_redis || return 1
-  slotgate_ensure_python_bullmq || return 1
+  slotgate_ensure_python_package redis || return 1
+  slotgate_ensure_python_package bullmq || return 1
   slotgate_ensure_swift_path
 }
 

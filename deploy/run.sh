@@ -38,14 +38,7 @@ build_release() {
 # SIGTERM the proxy we started, SIGKILL it if it lingers past the timeout.
 # shellcheck disable=SC2317  # reached via traps
 stop_proxy() {
-  [[ -n "$PROXY_PID" ]] || return 0
-  if kill -0 "$PROXY_PID" 2>/dev/null; then
-    kill -TERM "$PROXY_PID" 2>/dev/null || true
-    local deadline=$((SECONDS + PROXY_STOP_TIMEOUT_S))
-    while kill -0 "$PROXY_PID" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-    kill -KILL "$PROXY_PID" 2>/dev/null || true
-  fi
-  wait "$PROXY_PID" 2>/dev/null || true
+  slotgate_stop_process "$PROXY_PID" "$PROXY_STOP_TIMEOUT_S"
   PROXY_PID=""
 }
 

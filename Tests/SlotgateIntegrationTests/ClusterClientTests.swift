@@ -15,15 +15,7 @@ extension LiveClusterSuite {
         /// (redis-py is installed by deploy/ensure-deps.sh, which the cluster start runs).
         @Test func redisPyClusterClientAndRedisCliAreNeverRedirected() throws {
             let (_, proxy) = try liveCluster()
-            let logPath = NSTemporaryDirectory() + "slotgate-cluster-client-\(proxy.port).log"
-            let (status, output) = try ScriptRunner.run(
-                LocalCluster.repositoryRoot + "/Tests/clients/run_cluster_client_workload.sh",
-                [String(proxy.port)],
-                logPath: logPath
-            )
-            #expect(status == 0, "cluster_client_workload.py exited \(status):\n\(output)")
-            #expect(output.contains("OK: redis-py"), "no summary line in:\n\(output)")
-            try? FileManager.default.removeItem(atPath: logPath)
+            try ClientWorkload.run("run_cluster_client_workload.sh", port: proxy.port, summaryPrefix: "OK: redis-py")
         }
 
         @Test func clusterSubcommandsDescribeOneNodeOwningEverySlot() throws {

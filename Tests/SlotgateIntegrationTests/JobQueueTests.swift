@@ -15,15 +15,7 @@ extension LiveClusterSuite {
         /// completes, each plain or delayed job is processed once, each retried job twice.
         @Test func bullmqWorkersProcessEveryJobExactlyOnce() throws {
             let (_, proxy) = try liveCluster()
-            let logPath = NSTemporaryDirectory() + "slotgate-job-queue-\(proxy.port).log"
-            let (status, output) = try ScriptRunner.run(
-                LocalCluster.repositoryRoot + "/Tests/clients/run_job_queue_workload.sh",
-                [String(proxy.port)],
-                logPath: logPath
-            )
-            #expect(status == 0, "job_queue_workload.py exited \(status):\n\(output)")
-            #expect(output.contains("OK: bullmq"), "no summary line in:\n\(output)")
-            try? FileManager.default.removeItem(atPath: logPath)
+            try ClientWorkload.run("run_job_queue_workload.sh", port: proxy.port, summaryPrefix: "OK: bullmq")
         }
     }
 }
