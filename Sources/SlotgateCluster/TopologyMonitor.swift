@@ -28,7 +28,13 @@ public final class TopologyMonitor: Sendable {
         /// The `AUTH` command (with its arguments) the nodes need, if any.
         public var credentials: [String]?
 
-        public init(seeds: [NodeAddress], refreshInterval: Duration, minimumRefreshInterval: Duration, nodeTimeout: Duration, credentials: [String]? = nil) {
+        public init(
+            seeds: [NodeAddress],
+            refreshInterval: Duration,
+            minimumRefreshInterval: Duration,
+            nodeTimeout: Duration,
+            credentials: [String]? = nil
+        ) {
             self.seeds = seeds
             self.refreshInterval = refreshInterval
             self.minimumRefreshInterval = minimumRefreshInterval
@@ -97,7 +103,10 @@ private struct TopologyDiscovery {
                 self.backoff = .milliseconds(100)
                 guard slotMap != self.current?.slotMap else { return }
                 let view = ClusterView(
-                    version: (self.current?.version ?? 0) + 1, slotMap: slotMap, commands: catalog.commands, serverVersion: catalog.serverVersion
+                    version: (self.current?.version ?? 0) + 1,
+                    slotMap: slotMap,
+                    commands: catalog.commands,
+                    serverVersion: catalog.serverVersion
                 )
                 self.logger.info(
                     "slot map updated",

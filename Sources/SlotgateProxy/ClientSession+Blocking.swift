@@ -19,7 +19,8 @@ extension ClientSession {
 
     /// Sends `command` on a link of its own if it is a blocking command; `false` if it is not one.
     func startBlocking(_ command: RESPCommand, replySlot: ReplySlot) -> Bool {
-        guard case .command(let spec, let keys) = self.router.resolve(command), spec.flags.contains("blocking") || Self.waitingWithoutFlag.contains(spec.name)
+        guard case .command(let spec, let keys) = self.router.resolve(command),
+            spec.flags.contains("blocking") || Self.waitingWithoutFlag.contains(spec.name)
         else { return false }
         if let option = Self.blockingOnlyWithOption[spec.name] {
             guard command.arguments.contains(where: { String(buffer: $0).lowercased() == option }) else { return false }

@@ -126,7 +126,11 @@ final class ClientSession: ChannelInboundHandler {
             slot.fillAndClose(bytes)
         case nil:
             if let reply = ConnectionCommand.answer(
-                command, name: name, state: &self.connection, serverVersion: self.router.serverVersion, authenticator: self.router.authenticator
+                command,
+                name: name,
+                state: &self.connection,
+                serverVersion: self.router.serverVersion,
+                authenticator: self.router.authenticator
             ) {
                 slot.fill(reply)
             } else if self.answerAboutAllClients(command, name: name, replySlot: slot) {

@@ -27,7 +27,8 @@ enum ConnectionCommand {
         case "auth":
             if arguments.count < 2 || arguments.count > 3 {
                 reply.writeRESPError(ProxyErrors.arity("auth"))
-            } else if let error = self.authenticate(user: arguments.count == 3 ? arguments[1] : nil, password: arguments.last!, authenticator, &state) {
+            } else if let error = self.authenticate(user: arguments.count == 3 ? arguments[1] : nil, password: arguments.last!, authenticator, &state)
+            {
                 reply.writeRESPError(error)
             } else {
                 reply.writeRESPSimpleString("OK")

@@ -82,7 +82,8 @@ extension LoopRouter {
     func info(_ command: RESPCommand, replySlot: ReplySlot, view: ClusterView) {
         let sections = command.arguments.dropFirst().map { String(buffer: $0).lowercased() }
         let full = sections.isEmpty || sections.contains { ["all", "everything", "default", "slotgate"].contains($0) }
-        let proxySection = full
+        let proxySection =
+            full
             ? [
                 "slotgate_version:\(SlotgateInfo.version)", "announced_address:\(self.identity.announcedAddress)",
                 "cluster_masters:\(view.slotMap.shards.count)", "slot_map_version:\(view.version)",

@@ -311,7 +311,9 @@ final class LoopRouter {
         if connectFailed {
             let previous = self.reconnectBackoff[link.address]?.delay
             let delay = previous.map { min($0 * 2, self.settings.maxReconnectDelay) } ?? self.settings.reconnectDelay
-            self.reconnectBackoff[link.address] = (.now() + delay, delay, "connection refused or timed out; retrying in \(delay.nanoseconds / 1_000_000) ms")
+            self.reconnectBackoff[link.address] = (
+                .now() + delay, delay, "connection refused or timed out; retrying in \(delay.nanoseconds / 1_000_000) ms"
+            )
         } else {
             self.reconnectBackoff[link.address] = nil
         }

@@ -97,7 +97,10 @@ final class NodeLink {
                 if self.authRepliesToDrop > 0 {
                     self.authRepliesToDrop -= 1
                     if reply.kind == .error {
-                        self.router.logger.error("node refused the cluster credentials", metadata: ["upstream.node": "\(self.address)", "reply": "\(reply.lineText)"])
+                        self.router.logger.error(
+                            "node refused the cluster credentials",
+                            metadata: ["upstream.node": "\(self.address)", "reply": "\(reply.lineText)"]
+                        )
                     }
                     continue
                 }
@@ -111,7 +114,10 @@ final class NodeLink {
                 self.owner?.link(self, received: reply, for: request)
             }
         } catch {
-            self.router.logger.warning("node sent bytes that are not RESP; closing the link", metadata: ["upstream.node": "\(self.address)", "error": "\(error)"])
+            self.router.logger.warning(
+                "node sent bytes that are not RESP; closing the link",
+                metadata: ["upstream.node": "\(self.address)", "error": "\(error)"]
+            )
             self.context?.close(promise: nil)
         }
     }

@@ -52,7 +52,8 @@ enum ProxyErrors {
     static let noAuth = "NOAUTH Authentication required."
     static let wrongPassword = "WRONGPASS invalid username-password pair or user is disabled."
     static let helloWithoutAuth =
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option "
+        + "can be used to authenticate the client and select the RESP protocol version at the same time"
     static let authWithoutPassword =
         "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
     static let invalidSlot = "ERR Invalid slot"

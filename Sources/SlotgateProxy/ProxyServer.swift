@@ -37,8 +37,12 @@ public final class ProxyServer: Sendable {
         )
         let settings = RouterSettings(
             maxRedirects: configuration.maxRedirects,
-            connectTimeout: .nanoseconds(Int64(configuration.connectTimeout.components.seconds * 1_000_000_000
-                + configuration.connectTimeout.components.attoseconds / 1_000_000_000)),
+            connectTimeout: .nanoseconds(
+                Int64(
+                    configuration.connectTimeout.components.seconds * 1_000_000_000
+                        + configuration.connectTimeout.components.attoseconds / 1_000_000_000
+                )
+            ),
             retryDelay: .milliseconds(10),
             reconnectDelay: .milliseconds(50),
             maxReconnectDelay: .seconds(2),
@@ -51,7 +55,8 @@ public final class ProxyServer: Sendable {
         )
         let identity = ProxyIdentity()
         let exclusiveLinks = ExclusiveLinkBudget(
-            limit: configuration.maxExclusiveLinks, limitPerClient: configuration.maxExclusiveLinksPerClient
+            limit: configuration.maxExclusiveLinks,
+            limitPerClient: configuration.maxExclusiveLinksPerClient
         )
         let scripts = ScriptCache()
         let directory = RouterDirectory()
@@ -59,10 +64,19 @@ public final class ProxyServer: Sendable {
         for loop in group.makeIterator() {
             routers.append(
                 try await loop.submit {
-                    NIOLoopBound(LoopRouter(
-                        eventLoop: loop, settings: settings, monitor: monitor, identity: identity, exclusiveLinks: exclusiveLinks, scripts: scripts,
-                        directory: directory, logger: logger
-                    ), eventLoop: loop)
+                    NIOLoopBound(
+                        LoopRouter(
+                            eventLoop: loop,
+                            settings: settings,
+                            monitor: monitor,
+                            identity: identity,
+                            exclusiveLinks: exclusiveLinks,
+                            scripts: scripts,
+                            directory: directory,
+                            logger: logger
+                        ),
+                        eventLoop: loop
+                    )
                 }.get()
             )
         }
@@ -76,7 +90,10 @@ public final class ProxyServer: Sendable {
         do {
             let listener = try await Self.bind(configuration: configuration, group: group, routers: allRouters)
             identity.announce(Self.announcedAddress(configuration: configuration, boundPort: listener.localAddress?.port ?? configuration.port))
-            logger.info("listening", metadata: ["listen.address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "threads": "\(configuration.eventLoopThreads)"])
+            logger.info(
+                "listening",
+                metadata: ["listen.address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "threads": "\(configuration.eventLoopThreads)"]
+            )
             return ProxyServer(configuration: configuration, logger: logger, group: group, monitor: monitor, routers: allRouters, listener: listener)
         } catch {
             monitor.stop()

@@ -124,7 +124,8 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
 
     /// Finds the line that starts `start` bytes after the reader index and ends in `\r\n`.
     /// Returns its content range (absolute indexes) and the offset just past the line end.
-    private func line(in buffer: ByteBuffer, from start: Int, tooLong: RESPProtocolError) throws(RESPProtocolError) -> (range: Range<Int>, next: Int)? {
+    private func line(in buffer: ByteBuffer, from start: Int, tooLong: RESPProtocolError) throws(RESPProtocolError) -> (range: Range<Int>, next: Int)?
+    {
         let view = buffer.readableBytesView
         let searchStart = view.startIndex + start
         guard searchStart <= view.endIndex else { return nil }

@@ -56,7 +56,8 @@ struct SlotgateCommand: AsyncParsableCommand {
 
     /// The file's configuration (or the defaults) with the command-line flags over it.
     private func effectiveConfiguration() throws(ConfigurationError) -> ProxyConfiguration {
-        var configuration = try self.config.map { (path: String) throws(ConfigurationError) in try ProxyConfiguration(contentsOfFile: path) }
+        var configuration =
+            try self.config.map { (path: String) throws(ConfigurationError) in try ProxyConfiguration(contentsOfFile: path) }
             ?? ProxyConfiguration()
         if let port { try configuration.set("port", [String(port)]) }
         if let bind { try configuration.set("bind", [bind]) }

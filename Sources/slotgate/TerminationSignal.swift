@@ -3,8 +3,9 @@
 //===----------------------------------------------------------------------===//
 
 import Dispatch
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Waits for SIGINT or SIGTERM, the two ways an operator or systemd asks the proxy to stop.

@@ -85,7 +85,8 @@ struct CommandSpecTests {
     func redis7Entry() throws {
         let keySpec = RESPValue.array([
             Self.bulk("flags"), .array([.simpleString("RO")]),
-            Self.bulk("begin_search"), .array([Self.bulk("type"), Self.bulk("index"), Self.bulk("spec"), .array([Self.bulk("index"), .integer(2)])]),
+            Self.bulk("begin_search"),
+            .array([Self.bulk("type"), Self.bulk("index"), Self.bulk("spec"), .array([Self.bulk("index"), .integer(2)])]),
             Self.bulk("find_keys"),
             .array([
                 Self.bulk("type"), Self.bulk("range"), Self.bulk("spec"),

@@ -37,7 +37,12 @@ struct CommandTableTests {
 
     @Test("a table built from specs finds them by lower-case name")
     func builtFromSpecs() throws {
-        let get = CommandSpec(name: "get", arity: 2, flags: ["readonly"], keySpecs: [KeySpec(beginSearch: .index(1), findKeys: .range(lastKey: 0, step: 1, limit: 0))])
+        let get = CommandSpec(
+            name: "get",
+            arity: 2,
+            flags: ["readonly"],
+            keySpecs: [KeySpec(beginSearch: .index(1), findKeys: .range(lastKey: 0, step: 1, limit: 0))]
+        )
         let table = CommandTable([get, CommandSpec(name: "ping", arity: -1, flags: [], keySpecs: [])])
         #expect(table.count == 2)
         #expect(table["get"]?.arity == 2)
@@ -48,7 +53,9 @@ struct CommandTableTests {
 
     @Test("the same name twice keeps the first spec")
     func duplicateNames() {
-        let table = CommandTable([CommandSpec(name: "x", arity: 2, flags: [], keySpecs: []), CommandSpec(name: "x", arity: 3, flags: [], keySpecs: [])])
+        let table = CommandTable([
+            CommandSpec(name: "x", arity: 2, flags: [], keySpecs: []), CommandSpec(name: "x", arity: 3, flags: [], keySpecs: []),
+        ])
         #expect(table.count == 1)
         #expect(table["x"]?.arity == 2)
     }
@@ -58,7 +65,8 @@ struct CommandTableTests {
         #expect(CommandTable.arityMessage("config|get") == "ERR wrong number of arguments for 'config|get' command")
         #expect(
             CommandTable.unknownCommandMessage("foo", Self.arguments(["foo", "a", "b"]))
-                == "ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
+                == "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
+        )
         #expect(CommandTable.unknownCommandMessage("foo", Self.arguments(["foo"])) == "ERR unknown command 'foo', with args beginning with: ")
     }
 
@@ -223,7 +231,8 @@ struct CommandTableTests {
         func lineBreaksInArguments() throws {
             let (table, _, redis) = try CommandTableTests.liveTable()
             let words = ["foo", "a\r\nb", "c\nd"]
-            guard case .error(let expected) = try redis.command(words), case .rejected(let message) = table.lookup(CommandTableTests.arguments(words)) else {
+            guard case .error(let expected) = try redis.command(words), case .rejected(let message) = table.lookup(CommandTableTests.arguments(words))
+            else {
                 Issue.record("\(words) was accepted")
                 return
             }

@@ -3,8 +3,9 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
-@testable import SlotgateCluster
 import Testing
+
+@testable import SlotgateCluster
 
 /// Protects the key → slot function: CRC16/XMODEM modulo 16384 with the hash-tag rule of the
 /// Redis Cluster specification. A wrong slot sends every command to the wrong node.

@@ -98,7 +98,10 @@ struct KeySpecTests {
         #expect(Self.visit(Self.numkeys, ["EVAL", "s", "5", "a", "b"]) == [3, 4])
     }
 
-    @Test("a key count that is negative, not a number or missing finds no keys", arguments: [["EVAL", "s", "-1", "a"], ["EVAL", "s", "two", "a"], ["EVAL", "s"], ["EVAL"]])
+    @Test(
+        "a key count that is negative, not a number or missing finds no keys",
+        arguments: [["EVAL", "s", "-1", "a"], ["EVAL", "s", "two", "a"], ["EVAL", "s"], ["EVAL"]]
+    )
     func badKeyCount(words: [String]) {
         #expect(Self.visit(Self.numkeys, words) == [])
     }
@@ -145,17 +148,27 @@ struct KeySpecTests {
                     index1,
                     KeySpec(beginSearch: .keyword("STORE", startFrom: 6), findKeys: .range(lastKey: 0, step: 1, limit: 0)),
                     KeySpec(beginSearch: .keyword("STOREDIST", startFrom: 6), findKeys: .range(lastKey: 0, step: 1, limit: 0)),
-                ])
+                ]
+            )
             #expect(
                 table["migrate"]?.keySpecs == [
                     KeySpec(beginSearch: .index(3), findKeys: .range(lastKey: 0, step: 1, limit: 0)),
-                    KeySpec(beginSearch: .keyword("KEYS", startFrom: -2), findKeys: .range(lastKey: -1, step: 1, limit: 0), isFlaggedIncomplete: true),
-                ])
+                    KeySpec(
+                        beginSearch: .keyword("KEYS", startFrom: -2),
+                        findKeys: .range(lastKey: -1, step: 1, limit: 0),
+                        isFlaggedIncomplete: true
+                    ),
+                ]
+            )
             // SORT's BY/GET and STORE keys cannot be described; Redis 7.0 lists them as unknown.
             let unknown = KeySpec(beginSearch: .unknown, findKeys: .unknown)
             #expect(table["sort"]?.keySpecs == [index1, unknown, unknown])
             #expect(table["sort"]?.keySpecs.last?.isComplete == false)
-            #expect(table["object"]?.subcommands["encoding"]?.keySpecs == [KeySpec(beginSearch: .index(2), findKeys: .range(lastKey: 0, step: 1, limit: 0))])
+            #expect(
+                table["object"]?.subcommands["encoding"]?.keySpecs == [
+                    KeySpec(beginSearch: .index(2), findKeys: .range(lastKey: 0, step: 1, limit: 0))
+                ]
+            )
             #expect(table["config"]?.subcommands["get"]?.keySpecs == [])
             #expect(table["ping"]?.keySpecs == [])
         }
@@ -167,7 +180,8 @@ struct KeySpecTests {
             ["XREAD", "COUNT", "1", "STREAMS", "s1", "s2", "0", "0"],
             ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s1", "s2", ">", ">"],
             ["ZUNIONSTORE", "dst", "2", "a", "b", "WEIGHTS", "1", "2"], ["BLMPOP", "0", "2", "a", "b", "LEFT"],
-            ["GEORADIUS", "src", "0", "0", "1", "km", "STORE", "dst"], ["GEOSEARCHSTORE", "dst", "src", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"],
+            ["GEORADIUS", "src", "0", "0", "1", "km", "STORE", "dst"],
+            ["GEOSEARCHSTORE", "dst", "src", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"],
             ["OBJECT", "ENCODING", "k"], ["BITOP", "AND", "dst", "a", "b", "c"], ["LMOVE", "a", "b", "LEFT", "RIGHT"],
             ["BLPOP", "a", "b", "c", "0"], ["RENAME", "a", "b"], ["SINTERCARD", "2", "a", "b", "LIMIT", "1"], ["LCS", "a", "b"],
             ["ZADD", "z", "1", "m"], ["XADD", "s", "*", "f", "v"], ["DEL", "a", "b", "c"],

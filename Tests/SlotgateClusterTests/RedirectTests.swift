@@ -50,7 +50,8 @@ struct RedirectTests {
         arguments: [
             "", "MOVED", "MOVED 3999", "MOVED 3999 127.0.0.1", "MOVED abc 127.0.0.1:6381", "MOVED 16384 127.0.0.1:6381",
             "MOVED -1 127.0.0.1:6381", "MOVED 1 127.0.0.1:0", "MOVED 1 127.0.0.1:65536",
-            "MOVED 1 127.0.0.1:6381 extra", "moved 1 127.0.0.1:6381", "ERR unknown command", "TRYAGAIN Multiple keys request during rehashing of slot",
+            "MOVED 1 127.0.0.1:6381 extra", "moved 1 127.0.0.1:6381", "ERR unknown command",
+            "TRYAGAIN Multiple keys request during rehashing of slot",
             "CLUSTERDOWN Hash slot not served", "ASKING 1 h:1",
         ]
     )

@@ -125,7 +125,10 @@ struct SlotMapTests {
         let reply = RESPValue.array([
             .array([.integer(0), .integer(100), Self.node("127.0.0.1", 30001, "a"), Self.node("127.0.0.1", 30004, "d")]),
             .array([.integer(101), .integer(200), Self.node("127.0.0.1", 30002, "b")]),
-            .array([.integer(201), .integer(300), Self.node("127.0.0.1", 30001, "a"), Self.node("127.0.0.1", 30004, "d"), Self.node("127.0.0.1", 30005, "e")]),
+            .array([
+                .integer(201), .integer(300), Self.node("127.0.0.1", 30001, "a"), Self.node("127.0.0.1", 30004, "d"),
+                Self.node("127.0.0.1", 30005, "e"),
+            ]),
         ])
         let map = try #require(SlotMap(clusterSlotsReply: reply, queriedHost: "127.0.0.1"))
         #expect(map.shards.count == 2)

@@ -3,11 +3,12 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import SlotgateRESP
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A plain (non-cluster) redis-server of this machine, started on a free loopback port for one
 /// test suite and stopped after it, so the command table is built from a real `COMMAND` reply

@@ -73,7 +73,10 @@ extension LiveClusterSuite {
             #expect(hello.first { $0.key == "proto" }?.value == .integer(2))
             #expect(hello.first { $0.key == "version" }?.value.string?.hasPrefix("7.") == true)
             #expect(try client.command(["CLIENT", "GETNAME"]).string == "worker-1")
-            #expect(try client.command(["CLIENT", "SETNAME", "bad name"]) == .error("ERR Client names cannot contain spaces, newlines or special characters."))
+            #expect(
+                try client.command(["CLIENT", "SETNAME", "bad name"])
+                    == .error("ERR Client names cannot contain spaces, newlines or special characters.")
+            )
             #expect(try client.command(["CLIENT", "SETINFO", "lib-name", "redis-py"]) == .simpleString("OK"))
             #expect(try client.command(["CLIENT", "ID"]).int != nil)
             #expect(try client.command(["READONLY"]) == .simpleString("OK"))

@@ -100,7 +100,9 @@ extension LiveClusterSuite {
                 #expect(try client.command(["MSET"] + keys.flatMap { [$0, "v"] }) == .simpleString("OK"))
                 let slot = String(HashSlot(key: tag).rawValue)
                 let ownerConnection = try cluster.connect(owner)
-                for query in [["CLUSTER", "COUNTKEYSINSLOT", slot], ["CLUSTER", "GETKEYSINSLOT", slot, "10"], ["CLUSTER", "GETKEYSINSLOT", slot, "100"]] {
+                for query in [
+                    ["CLUSTER", "COUNTKEYSINSLOT", slot], ["CLUSTER", "GETKEYSINSLOT", slot, "10"], ["CLUSTER", "GETKEYSINSLOT", slot, "100"],
+                ] {
                     let viaProxy = try client.command(query)
                     #expect(viaProxy == (try ownerConnection.command(query)), "\(query.joined(separator: " ")) (owner \(owner))")
                     #expect(viaProxy.errorText == nil, "\(query.joined(separator: " ")): \(viaProxy)")

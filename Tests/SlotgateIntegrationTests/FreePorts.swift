@@ -3,7 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Finds loopback ports nobody listens on, so test clusters never collide with anything else

@@ -19,7 +19,8 @@ extension LiveClusterSuite {
             #expect(try client.command(["MSET"] + keys.flatMap { [$0, "v-\($0)"] }) == .simpleString("OK"))
             // Missing keys interleaved with present ones, and a key asked twice.
             let asked = keys.prefix(200).flatMap { [$0, "missing:\($0)"] } + [keys[0]]
-            let expected: [RESPValue] = keys.prefix(200).flatMap { [RESPValue.bulkString(Array("v-\($0)".utf8)), .null] }
+            let expected: [RESPValue] =
+                keys.prefix(200).flatMap { [RESPValue.bulkString(Array("v-\($0)".utf8)), .null] }
                 + [.bulkString(Array("v-\(keys[0])".utf8))]
             #expect(try client.command(["MGET"] + asked) == .array(expected))
 
@@ -130,7 +131,9 @@ extension LiveClusterSuite {
             #expect(try client.command(["RPUSH", "{sort}:list", "3", "1", "2"]) == .integer(3))
             #expect(try client.command(["SORT", "{sort}:list", "STORE", "{sort}:sorted"]) == .integer(3))
             #expect(try client.command(["LRANGE", "{sort}:sorted", "0", "-1"]).array?.map(\.string) == ["1", "2", "3"])
-            #expect(try client.command(["SORT", "{sort}:list", "STORE", "elsewhere"]) == .error("CROSSSLOT Keys in request don't hash to the same slot"))
+            #expect(
+                try client.command(["SORT", "{sort}:list", "STORE", "elsewhere"]) == .error("CROSSSLOT Keys in request don't hash to the same slot")
+            )
             #expect(try client.command(["SORT_RO", "{sort}:list", "LIMIT", "0", "1"]).array?.map(\.string) == ["1"])
             // Arguments the cluster cannot read: the command still gets the node's own answer.
             let reply = try client.command(["SORT", "{sort}:list", "LIMIT", "x"])

@@ -22,9 +22,12 @@ extension LiveClusterSuite {
             #expect(try subscriber.command(["PING"]) == .array([.bulkString(Array("pong".utf8)), .bulkString([])]))
 
             let publisher = try proxy.connect()
-            #expect(try publisher.command(["PUBSUB", "NUMSUB", "news", "nobody"]) == .array([
-                .bulkString(Array("news".utf8)), .integer(1), .bulkString(Array("nobody".utf8)), .integer(0),
-            ]))
+            #expect(
+                try publisher.command(["PUBSUB", "NUMSUB", "news", "nobody"])
+                    == .array([
+                        .bulkString(Array("news".utf8)), .integer(1), .bulkString(Array("nobody".utf8)), .integer(0),
+                    ])
+            )
             #expect(try publisher.command(["PUBSUB", "CHANNELS", "ne*"]) == .array([.bulkString(Array("news".utf8))]))
             // Published straight on every master, and through Slotgate.
             for (index, shard) in try cluster.slotMap().shards.enumerated() {
@@ -69,9 +72,12 @@ extension LiveClusterSuite {
             }
             #expect(delivered == 1)
             // The next frame the client sees is the message: no error, no second confirmation.
-            #expect(try subscriber.readReply() == .array([
-                .bulkString(Array("message".utf8)), .bulkString(Array("resilient".utf8)), .bulkString(Array("after-loss".utf8)),
-            ]))
+            #expect(
+                try subscriber.readReply()
+                    == .array([
+                        .bulkString(Array("message".utf8)), .bulkString(Array("resilient".utf8)), .bulkString(Array("after-loss".utf8)),
+                    ])
+            )
         }
 
         @Test func shardedSubscriberReceivesSpublish() throws {
@@ -83,10 +89,15 @@ extension LiveClusterSuite {
             #expect(try subscriber.command(["SSUBSCRIBE", "{a}x", "{b}y"]) == .error("CROSSSLOT Keys in request don't hash to the same slot"))
             let publisher = try proxy.connect()
             #expect(try publisher.command(["SPUBLISH", "{orders}:eu", "order-1"]) == .integer(1))
-            #expect(try subscriber.readReply() == .array([
-                .bulkString(Array("smessage".utf8)), .bulkString(Array("{orders}:eu".utf8)), .bulkString(Array("order-1".utf8)),
-            ]))
-            #expect(try publisher.command(["PUBSUB", "SHARDNUMSUB", "{orders}:us"]) == .array([.bulkString(Array("{orders}:us".utf8)), .integer(1)]))
+            #expect(
+                try subscriber.readReply()
+                    == .array([
+                        .bulkString(Array("smessage".utf8)), .bulkString(Array("{orders}:eu".utf8)), .bulkString(Array("order-1".utf8)),
+                    ])
+            )
+            #expect(
+                try publisher.command(["PUBSUB", "SHARDNUMSUB", "{orders}:us"]) == .array([.bulkString(Array("{orders}:us".utf8)), .integer(1)])
+            )
         }
 
         /// A shard channel's slot moves to another master: the old node drops the subscription,
@@ -102,7 +113,9 @@ extension LiveClusterSuite {
             #expect(try subscriber.command(["SSUBSCRIBE", channel]) == Self.frame("ssubscribe", channel, 1))
 
             let targetID = try cluster.nodeID(target)
-            #expect(try cluster.connect(target).command(["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", try cluster.nodeID(source)]) == .simpleString("OK"))
+            #expect(
+                try cluster.connect(target).command(["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", try cluster.nodeID(source)]) == .simpleString("OK")
+            )
             #expect(try cluster.connect(source).command(["CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", targetID]) == .simpleString("OK"))
             for master in map.shards.map(\.master) {
                 #expect(try cluster.connect(master).command(["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetID]) == .simpleString("OK"))
@@ -115,9 +128,12 @@ extension LiveClusterSuite {
                 if delivered == 0 { Thread.sleep(forTimeInterval: 0.05) }
             }
             #expect(delivered == 1)
-            #expect(try subscriber.readReply() == .array([
-                .bulkString(Array("smessage".utf8)), .bulkString(Array(channel.utf8)), .bulkString(Array("after-move".utf8)),
-            ]))
+            #expect(
+                try subscriber.readReply()
+                    == .array([
+                        .bulkString(Array("smessage".utf8)), .bulkString(Array(channel.utf8)), .bulkString(Array("after-move".utf8)),
+                    ])
+            )
         }
 
         /// A client may hold only so many node links of its own; past the cap it is told so, and
@@ -128,7 +144,9 @@ extension LiveClusterSuite {
             do {
                 let map = try cluster.slotMap()
                 // A shard channel on each master: the third link is one too many with a classic one.
-                let channels = map.shards.map { shard in (0..<10_000).map { "{cap\($0)}:ch" }.first { map.master(for: HashSlot(key: $0)) == shard.master }! }
+                let channels = map.shards.map { shard in
+                    (0..<10_000).map { "{cap\($0)}:ch" }.first { map.master(for: HashSlot(key: $0)) == shard.master }!
+                }
                 let client = try proxy.connect()
                 #expect(try client.command(["SUBSCRIBE", "cap:classic"]) == Self.frame("subscribe", "cap:classic", 1))
                 #expect(try client.command(["SSUBSCRIBE", channels[0]]) == Self.frame("ssubscribe", channels[0], 1))

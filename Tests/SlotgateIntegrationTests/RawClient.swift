@@ -3,7 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A plain TCP socket to the proxy, for what a well-behaved client library never sends:

@@ -4,8 +4,9 @@
 
 import NIOCore
 import SlotgateRESP
-@testable import SlotgateProxy
 import Testing
+
+@testable import SlotgateProxy
 
 /// Protects the commands Slotgate answers itself (PING, ECHO, QUIT, SELECT): the exact reply
 /// bytes a single Redis Cluster node would send, and that everything else is left to the router.

@@ -75,7 +75,8 @@ struct ProxyConfigurationTests {
         #expect(
             configuration.seeds == [
                 NodeAddress(host: "10.0.0.1", port: 7000), NodeAddress(host: "10.0.0.2", port: 7000), NodeAddress(host: "::1", port: 7002),
-            ])
+            ]
+        )
         #expect(configuration.topologyRefreshInterval == .seconds(5))
         #expect(configuration.topologyMinimumRefreshInterval == .zero)
         #expect(configuration.connectTimeout == .milliseconds(250))
@@ -149,7 +150,10 @@ struct ProxyConfigurationTests {
         }
     }
 
-    @Test("log levels parse in any case", arguments: [("trace", Logger.Level.trace), ("NOTICE", .notice), ("Error", .error), ("critical", .critical)])
+    @Test(
+        "log levels parse in any case",
+        arguments: [("trace", Logger.Level.trace), ("NOTICE", .notice), ("Error", .error), ("critical", .critical)]
+    )
     func logLevels(text: String, level: Logger.Level) throws {
         #expect(try Self.parse("log-level \(text)").logLevel == level)
     }
@@ -251,8 +255,13 @@ struct ProxyConfigurationTests {
                 return words.count == 2 && words[0].allSatisfy { $0.isLowercase || $0 == "-" }
             }
         let directives = Set(shownDefaults.map { String($0.split(separator: " ")[0]) })
-        #expect(directives == ["bind", "port", "cluster", "topology-refresh-interval", "topology-refresh-min-interval", "connect-timeout",
-            "max-redirects", "proto-max-bulk-len", "threads", "log-level", "cluster-announce-ip", "cluster-announce-port", "max-exclusive-links", "max-exclusive-links-per-client", "requirepass", "cluster-user", "cluster-password"])
+        #expect(
+            directives == [
+                "bind", "port", "cluster", "topology-refresh-interval", "topology-refresh-min-interval", "connect-timeout",
+                "max-redirects", "proto-max-bulk-len", "threads", "log-level", "cluster-announce-ip", "cluster-announce-port", "max-exclusive-links",
+                "max-exclusive-links-per-client", "requirepass", "cluster-user", "cluster-password",
+            ]
+        )
         #expect(try ProxyConfiguration(parsing: shownDefaults.joined(separator: "\n"), fileName: "uncommented") == ProxyConfiguration())
     }
 }

@@ -27,7 +27,8 @@ struct ByteBufferRESPEncodingTests {
     func error() {
         #expect(
             Self.encoded { $0.writeRESPError("CROSSSLOT Keys in request don't hash to the same slot") }
-                == [UInt8]("-CROSSSLOT Keys in request don't hash to the same slot\r\n"))
+                == [UInt8]("-CROSSSLOT Keys in request don't hash to the same slot\r\n")
+        )
         #expect(Self.encoded { $0.writeRESPError("ERR") } == [UInt8]("-ERR\r\n"))
     }
 
@@ -71,7 +72,10 @@ struct ByteBufferRESPEncodingTests {
         #expect(Self.encoded { $0.writeRESPError("ERR clé\nü") } == [UInt8]("-ERR clé ü\r\n"))
     }
 
-    @Test("writeRESPInteger writes :value CRLF", arguments: [(0, ":0\r\n"), (42, ":42\r\n"), (-1, ":-1\r\n"), (Int.max, ":9223372036854775807\r\n"), (Int.min, ":-9223372036854775808\r\n")])
+    @Test(
+        "writeRESPInteger writes :value CRLF",
+        arguments: [(0, ":0\r\n"), (42, ":42\r\n"), (-1, ":-1\r\n"), (Int.max, ":9223372036854775807\r\n"), (Int.min, ":-9223372036854775808\r\n")]
+    )
     func integer(value: Int, expected: String) {
         #expect(Self.encoded { $0.writeRESPInteger(value) } == [UInt8](expected))
     }

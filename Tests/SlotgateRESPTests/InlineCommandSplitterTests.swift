@@ -2,8 +2,9 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-@testable import SlotgateRESP
 import Testing
+
+@testable import SlotgateRESP
 
 /// Protects the inline quoting rules: an inline command must split into the same arguments as
 /// Redis's `sdssplitargs` gives, escapes and quote errors included.

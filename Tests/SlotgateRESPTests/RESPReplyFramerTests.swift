@@ -85,7 +85,9 @@ struct RESPReplyFramerTests {
     /// Checks framed replies against the expected ones, byte for byte and kind for kind; reports
     /// only lengths and prefixes, since some replies are a megabyte long. Returns whether all matched.
     @discardableResult
-    static func check(_ framed: [FramedReply], against expected: [Reply], _ context: String = "", sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    static func check(_ framed: [FramedReply], against expected: [Reply], _ context: String = "", sourceLocation: SourceLocation = #_sourceLocation)
+        -> Bool
+    {
         var matched = framed.count == expected.count
         #expect(framed.count == expected.count, "\(context)", sourceLocation: sourceLocation)
         for (index, (reply, wanted)) in zip(framed, expected).enumerated() {

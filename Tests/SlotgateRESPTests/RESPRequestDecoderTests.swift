@@ -241,7 +241,8 @@ struct RESPRequestDecoderTests {
         #expect(
             decoded.commands == [
                 Decoded(arguments: [[UInt8]("SET"), [UInt8]("k"), [UInt8]("v")], wire: [UInt8]("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"))
-            ])
+            ]
+        )
     }
 
     @Test("double quotes group words and understand escapes")
@@ -253,7 +254,8 @@ struct RESPRequestDecoderTests {
                     arguments: [[UInt8]("set"), [UInt8]("k"), [UInt8]("a bA\n")],
                     wire: [UInt8]("*3\r\n$3\r\nset\r\n$1\r\nk\r\n$5\r\na bA\n\r\n")
                 )
-            ])
+            ]
+        )
     }
 
     @Test("single quotes understand only \\'")
@@ -326,7 +328,9 @@ struct RESPRequestDecoderTests {
         #expect(defaultError == RESPProtocolError("too big mbulk count string"))
 
         let limits = RESPRequestLimits(maxInlineLength: 16)
-        #expect(Self.protocolError([UInt8]("*" + String(repeating: "1", count: 40)), limits: limits) == RESPProtocolError("too big mbulk count string"))
+        #expect(
+            Self.protocolError([UInt8]("*" + String(repeating: "1", count: 40)), limits: limits) == RESPProtocolError("too big mbulk count string")
+        )
         // Under the limit it is just an unfinished line.
         #expect(Self.protocolError([UInt8]("*" + String(repeating: "1", count: 8)), limits: limits) == nil)
     }
@@ -337,7 +341,10 @@ struct RESPRequestDecoderTests {
         #expect(defaultError == RESPProtocolError("too big bulk count string"))
 
         let limits = RESPRequestLimits(maxInlineLength: 16)
-        #expect(Self.protocolError([UInt8]("*1\r\n$" + String(repeating: "1", count: 40)), limits: limits) == RESPProtocolError("too big bulk count string"))
+        #expect(
+            Self.protocolError([UInt8]("*1\r\n$" + String(repeating: "1", count: 40)), limits: limits)
+                == RESPProtocolError("too big bulk count string")
+        )
         #expect(Self.protocolError([UInt8]("*1\r\n$" + String(repeating: "1", count: 8)), limits: limits) == nil)
     }
 
@@ -347,7 +354,9 @@ struct RESPRequestDecoderTests {
         #expect(defaultError == RESPProtocolError("too big inline request"))
 
         let limits = RESPRequestLimits(maxInlineLength: 16)
-        #expect(Self.protocolError([UInt8]("GET " + String(repeating: "k", count: 40)), limits: limits) == RESPProtocolError("too big inline request"))
+        #expect(
+            Self.protocolError([UInt8]("GET " + String(repeating: "k", count: 40)), limits: limits) == RESPProtocolError("too big inline request")
+        )
         #expect(Self.protocolError([UInt8]("GET kkk"), limits: limits) == nil)
     }
 
