@@ -91,7 +91,7 @@ extension ClientSession: NodeLinkOwner {
     func openExclusiveLink(to node: NodeAddress, carriesPushes: Bool = false) -> NodeLink? {
         guard self.exclusiveLinkCount < self.router.exclusiveLinks.limitPerClient, self.router.exclusiveLinks.acquire() else { return nil }
         self.exclusiveLinkCount += 1
-        return self.router.openLink(to: node, owner: self, carriesPushes: carriesPushes)
+        return self.router.openLink(to: node, owner: self, carriesPushes: carriesPushes, resp3: self.usesRESP3)
     }
 
     func link(_ link: NodeLink, pushed frame: FramedReply) {

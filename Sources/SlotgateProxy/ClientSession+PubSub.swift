@@ -18,7 +18,8 @@ extension ClientSession {
     /// Handles `command` as a subscription command, or as any command while subscribed (where only
     /// a few are allowed); `false` when it is neither.
     func handlePubSub(_ command: RESPCommand, name: String, replySlot: ReplySlot) -> Bool {
-        let subscribed = self.subscriptions?.isSubscribed == true
+        // RESP3 clients may send any command while subscribed; RESP2 ones only a few.
+        let subscribed = self.subscriptions?.isSubscribed == true && !self.usesRESP3
         guard subscribed || Self.subscriptionCommands.contains(name) else { return false }
         var state = self.subscriptions ?? SubscriptionState()
         defer { self.subscriptions = state.isIdle && state.links.isEmpty ? nil : state }
@@ -82,7 +83,7 @@ extension ClientSession {
         }
         let links = name == "sunsubscribe" ? Array(state.shardLinks.values) : state.classicLink.map { [$0] } ?? []
         guard !links.isEmpty else {
-            replySlot.fill(Self.notSubscribedReplies(type: name, channels: names))
+            replySlot.fill(Self.notSubscribedReplies(type: name, channels: names, resp3: self.usesRESP3))
             return
         }
         let removed = names.isEmpty ? Array(held) : names
@@ -108,7 +109,7 @@ extension ClientSession {
             link.send(RoutedRequest(wire: command.wire, slot: nil, target: .discard))
         }
         if !expected {
-            replySlot.fill(Self.notSubscribedReplies(type: name, channels: names))
+            replySlot.fill(Self.notSubscribedReplies(type: name, channels: names, resp3: self.usesRESP3))
         }
     }
 
@@ -241,12 +242,12 @@ extension ClientSession {
 
     /// What Redis answers to an unsubscribe from a client that is not subscribed: a confirmation
     /// with count 0 for each name, or one with a null name.
-    private static func notSubscribedReplies(type: String, channels: [ByteBuffer]) -> ByteBuffer {
+    private static func notSubscribedReplies(type: String, channels: [ByteBuffer], resp3: Bool) -> ByteBuffer {
         var reply = ByteBuffer()
         for channel in channels.isEmpty ? [nil] : channels.map(Optional.some) {
-            reply.writeRESPArrayHeader(count: 3)
+            reply.writeRESPPushHeader(count: 3, resp3: resp3)
             reply.writeRESPBulkString(type)
-            if let channel { reply.writeRESPBulkString(channel) } else { reply.writeRESPNull() }
+            if let channel { reply.writeRESPBulkString(channel) } else { reply.writeRESPNull(resp3: resp3) }
             reply.writeRESPInteger(0)
         }
         return reply

@@ -59,6 +59,7 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     var clientID: Int { self.connection.id }
+    var usesRESP3: Bool { self.connection.usesRESP3 }
     var remoteAddress: String { self.connection.remoteAddress }
     var infoLine: String { self.connection.infoLine }
 

@@ -64,11 +64,12 @@ enum ConnectionCommand {
                 reply.writeRESPError(ProxyErrors.helloVersionNotInteger)
                 return
             }
-            guard version == 2 else {
+            guard version == 2 || version == 3 else {
                 reply.writeRESPError(ProxyErrors.noProtocol)
                 return
             }
         }
+        let resp3 = arguments.count >= 2 ? arguments[1].redisInteger == 3 : state.usesRESP3
         var index = 2
         var newName = state.name
         while index < arguments.count {
@@ -96,13 +97,14 @@ enum ConnectionCommand {
             return
         }
         state.name = newName
-        reply.writeRESPArrayHeader(count: 14)
+        state.usesRESP3 = resp3
+        reply.writeRESPMapHeader(count: 7, resp3: resp3)
         for (field, value) in [("server", "redis"), ("version", serverVersion)] {
             reply.writeRESPBulkString(field)
             reply.writeRESPBulkString(value)
         }
         reply.writeRESPBulkString("proto")
-        reply.writeRESPInteger(2)
+        reply.writeRESPInteger(resp3 ? 3 : 2)
         reply.writeRESPBulkString("id")
         reply.writeRESPInteger(state.id)
         for (field, value) in [("mode", "standalone"), ("role", "master")] {
@@ -145,7 +147,7 @@ enum ConnectionCommand {
             if let name = state.name {
                 reply.writeRESPBulkString(name)
             } else {
-                reply.writeRESPNull()
+                reply.writeRESPNull(resp3: state.usesRESP3)
             }
         case "id" where arguments.count == 2:
             reply.writeRESPInteger(state.id)

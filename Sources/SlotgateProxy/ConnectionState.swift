@@ -13,6 +13,8 @@ struct ConnectionState {
     var name: String?
     /// Whether the client may run commands: it gave the password, or none is required.
     var isAuthenticated: Bool
+    /// Whether the client switched to RESP3 with `HELLO 3`.
+    var usesRESP3 = false
     /// `CLIENT REPLY`: whether replies are sent.
     var replyMode = ReplyMode.on
     /// The client's and Slotgate's ends of the connection, for `CLIENT INFO`.
@@ -35,7 +37,7 @@ struct ConnectionState {
 
     /// One line of `CLIENT INFO` / `CLIENT LIST`.
     var infoLine: String {
-        "id=\(self.id) addr=\(self.remoteAddress) laddr=\(self.localAddress) name=\(self.name ?? "") db=0 multi=-1 resp=2"
+        "id=\(self.id) addr=\(self.remoteAddress) laddr=\(self.localAddress) name=\(self.name ?? "") db=0 multi=-1 resp=\(self.usesRESP3 ? 3 : 2)"
     }
 
     private static let nextID = Atomic<Int>(1)

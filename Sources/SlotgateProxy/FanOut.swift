@@ -26,6 +26,7 @@ final class FanOut {
     }
 
     var isAwaited: Bool { self.replySlot.isAwaited }
+    var usesRESP3: Bool { self.replySlot.usesRESP3 }
 
     /// Records part `index`'s reply; the last part completes the client's reply.
     func partArrived(_ index: Int, _ reply: FramedReply) {
@@ -33,7 +34,7 @@ final class FanOut {
         self.parts[index] = reply
         self.missing -= 1
         if self.missing == 0 {
-            self.replySlot.fill(self.merge.merge(self.parts.map { $0! }))
+            self.replySlot.fill(self.merge.merge(self.parts.map { $0! }, resp3: self.replySlot.usesRESP3))
         }
     }
 }

@@ -30,7 +30,14 @@ final class LoopRouter {
     private var sessions: [ObjectIdentifier: ClientSession] = [:]
     private var view: ClusterView?
     private var unavailableReason = "topology discovery has not finished"
-    private var links: [NodeAddress: NodeLink] = [:]
+    private var links: [LinkKey: NodeLink] = [:]
+
+    /// A shared link is per node and per protocol: RESP3 clients' commands go on links that said
+    /// `HELLO 3`, so node replies never need converting.
+    private struct LinkKey: Hashable {
+        var node: NodeAddress
+        var resp3: Bool
+    }
     /// Nodes that refused a connection, and when to try them again.
     private var reconnectBackoff: [NodeAddress: (notBefore: NIODeadline, delay: TimeAmount, reason: String)] = [:]
     private var linksAwaitingFlush: [NodeLink] = []
@@ -216,7 +223,8 @@ final class LoopRouter {
     }
 
     func send(_ request: RoutedRequest, to node: NodeAddress) {
-        if let link = self.links[node] {
+        let key = LinkKey(node: node, resp3: request.resp3)
+        if let link = self.links[key] {
             link.send(request)
             return
         }
@@ -224,14 +232,14 @@ final class LoopRouter {
             request.target.deliverError(ProxyErrors.cannotConnect(node, backoff.reason))
             return
         }
-        let link = self.openLink(to: node, owner: self)
-        self.links[node] = link
+        let link = self.openLink(to: node, owner: self, resp3: request.resp3)
+        self.links[key] = link
         link.send(request)
     }
 
     /// Opens a link to `node` that reports to `owner`; requests may be sent on it at once.
-    func openLink(to node: NodeAddress, owner: any NodeLinkOwner, carriesPushes: Bool = false) -> NodeLink {
-        let link = NodeLink(address: node, router: self, owner: owner, carriesPushes: carriesPushes)
+    func openLink(to node: NodeAddress, owner: any NodeLinkOwner, carriesPushes: Bool = false, resp3: Bool) -> NodeLink {
+        let link = NodeLink(address: node, router: self, owner: owner, carriesPushes: carriesPushes, resp3: resp3)
         let loopBound = NIOLoopBound((link, self), eventLoop: self.eventLoop)
         ClientBootstrap(group: self.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -271,7 +279,7 @@ final class LoopRouter {
             {
                 // Load the script on this node, then run the EVALSHA again, back to back.
                 retry.reloadedScript = true
-                link.send(RoutedRequest(wire: reload, slot: request.slot, target: .discard))
+                link.send(RoutedRequest(wire: reload, slot: request.slot, target: .discard, resp3: request.resp3))
                 link.send(retry)
                 return
             }
@@ -296,7 +304,7 @@ final class LoopRouter {
             self.send(request, to: redirect.target)
         case .ask:
             // ASKING and the command, back to back on the same link; the map stays as it is.
-            self.send(RoutedRequest(wire: ProxyReplies.askingCommand, slot: nil, target: .discard), to: redirect.target)
+            self.send(RoutedRequest(wire: ProxyReplies.askingCommand, slot: nil, target: .discard, resp3: request.resp3), to: redirect.target)
             self.send(request, to: redirect.target)
         }
     }
@@ -305,8 +313,9 @@ final class LoopRouter {
 
     /// A link closed or never opened: forget it, and ask for a refresh since a node may be gone.
     func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
-        if self.links[link.address] === link {
-            self.links[link.address] = nil
+        let key = LinkKey(node: link.address, resp3: link.resp3)
+        if self.links[key] === link {
+            self.links[key] = nil
         }
         if connectFailed {
             let previous = self.reconnectBackoff[link.address]?.delay

@@ -24,22 +24,26 @@ final class NodeLink {
     private var inFlight = CircularBuffer<RoutedRequest>(initialCapacity: 64)
     /// Bytes of queued requests not yet written because the connection is not up.
     private var unsent: [ByteBuffer] = []
-    private let framer = RESPReplyFramer()
+    private let framer: any ReplyFraming
+    /// The link said `HELLO 3` and its replies are RESP3.
+    let resp3: Bool
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
     private var isClosed = false
-    /// Replies to the proxy's own `AUTH`, not to anyone's request.
+    /// Replies to the proxy's own `AUTH` and `HELLO 3`, not to anyone's request.
     private var authRepliesToDrop = 0
 
     /// A subscriber link: the node speaks when it has messages, not once per request, so every
     /// frame goes to the owner as a push and no request waits for a reply.
     let carriesPushes: Bool
 
-    init(address: NodeAddress, router: LoopRouter, owner: any NodeLinkOwner, carriesPushes: Bool = false) {
+    init(address: NodeAddress, router: LoopRouter, owner: any NodeLinkOwner, carriesPushes: Bool = false, resp3: Bool) {
         self.address = address
         self.router = router
         self.owner = owner
         self.carriesPushes = carriesPushes
+        self.resp3 = resp3
+        self.framer = resp3 ? RESP3ReplyFramer() : RESPReplyFramer()
     }
 
     /// Queues a request and writes it, or keeps its bytes until the connection is up.
@@ -79,8 +83,12 @@ final class NodeLink {
         }
         self.context = context
         if let auth = self.router.nodeAuthCommand {
-            self.authRepliesToDrop = 1
+            self.authRepliesToDrop += 1
             self.outbound.write(auth, to: context)
+        }
+        if self.resp3 {
+            self.authRepliesToDrop += 1
+            self.outbound.write(ProxyReplies.hello3Command, to: context)
         }
         for bytes in self.unsent {
             self.outbound.write(bytes, to: context)
@@ -98,7 +106,7 @@ final class NodeLink {
                     self.authRepliesToDrop -= 1
                     if reply.kind == .error {
                         self.router.logger.error(
-                            "node refused the cluster credentials",
+                            "node refused the link's AUTH or HELLO 3",
                             metadata: ["upstream.node": "\(self.address)", "reply": "\(reply.lineText)"]
                         )
                     }

@@ -36,7 +36,8 @@ enum ReplyMerge {
     /// `INFO`: see ``InfoMerge``.
     case info(proxySection: [String]?)
 
-    func merge(_ parts: [FramedReply]) -> ByteBuffer {
+    /// Merges the parts' replies; `resp3` says which protocol a reply built here must be in.
+    func merge(_ parts: [FramedReply], resp3: Bool) -> ByteBuffer {
         if let failure = parts.first(where: { $0.kind == .error }) {
             return failure.bytes
         }
@@ -116,9 +117,9 @@ enum ReplyMerge {
         case .anyNonNull:
             return parts.filter { $0.kind != .null }.randomElement()?.bytes ?? parts[0].bytes
         case .info(let proxySection):
-            let reports = parts.compactMap { RESPReplyScanner.bulkText($0.bytes) }
+            let reports = parts.compactMap { RESPReplyScanner.bulkText($0.bytes) ?? RESPReplyScanner.verbatimText($0.bytes) }
             guard reports.count == parts.count else { return Self.unexpected(parts[0]) }
-            merged.writeRESPBulkString(InfoMerge.merge(reports, proxySection: proxySection))
+            merged.writeRESPVerbatimText(InfoMerge.merge(reports, proxySection: proxySection), resp3: resp3)
         case .scanPage(let position):
             guard let elements = RESPReplyScanner.elements(ofArray: parts[0].bytes), elements.count == 2,
                 let nodeCursor = RESPReplyScanner.bulkText(elements[0]).flatMap(UInt64.init), nodeCursor <= ScanCursor.maximumNodeCursor

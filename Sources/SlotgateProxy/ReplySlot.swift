@@ -22,6 +22,9 @@ final class ReplySlot {
         self.session = session
     }
 
+    /// Whether the client speaks RESP3.
+    var usesRESP3: Bool { self.session.usesRESP3 }
+
     /// Whether anyone still waits for the reply; a slot whose client left is answered into the void.
     var isAwaited: Bool { self.session.isOpen }
 

@@ -26,6 +26,16 @@ enum ReplyTarget {
         }
     }
 
+    /// Whether the reply is for a client that speaks RESP3.
+    var usesRESP3: Bool {
+        switch self {
+        case .client(let slot): return slot.usesRESP3
+        case .part(let fanOut, _): return fanOut.usesRESP3
+        case .keyLookup(let lookup): return lookup.replySlot.usesRESP3
+        case .discard: return false
+        }
+    }
+
     /// Hands over the node's reply.
     func deliver(_ reply: FramedReply) {
         switch self {

@@ -16,8 +16,18 @@ struct RoutedRequest {
     var slot: HashSlot?
     /// Where the reply goes.
     var target: ReplyTarget
+    /// Whether the client speaks RESP3, so the request goes on a RESP3 link and the node's reply
+    /// bytes are already what the client expects.
+    var resp3: Bool
     /// Redirects and retries so far.
     var attempts: Int = 0
     /// The script of this `EVALSHA` was loaded again after a NOSCRIPT; it is not tried twice.
     var reloadedScript = false
+
+    init(wire: ByteBuffer, slot: HashSlot?, target: ReplyTarget, resp3: Bool? = nil) {
+        self.wire = wire
+        self.slot = slot
+        self.target = target
+        self.resp3 = resp3 ?? target.usesRESP3
+    }
 }

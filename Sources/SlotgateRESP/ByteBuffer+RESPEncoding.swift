@@ -45,9 +45,37 @@ extension ByteBuffer {
         self.writeCRLF()
     }
 
-    /// Writes the null bulk string, `$-1\r\n`.
-    public mutating func writeRESPNull() {
-        self.writeString("$-1")
+    /// Writes a null: RESP2's null bulk string `$-1`, or RESP3's `_`.
+    public mutating func writeRESPNull(resp3: Bool = false) {
+        self.writeString(resp3 ? "_" : "$-1")
+        self.writeCRLF()
+    }
+
+    /// Writes the header of a map of `count` pairs: RESP3's `%count`, or in RESP2 an array of
+    /// `2 × count` elements, key after value, as Redis sends maps to RESP2 clients.
+    public mutating func writeRESPMapHeader(count: Int, resp3: Bool) {
+        if resp3 {
+            self.writeRESPLengthHeader(UInt8(ascii: "%"), count)
+        } else {
+            self.writeRESPArrayHeader(count: 2 * count)
+        }
+    }
+
+    /// Writes the header of a pub/sub frame of `count` elements: RESP3's push `>count`, or a RESP2 array.
+    public mutating func writeRESPPushHeader(count: Int, resp3: Bool) {
+        self.writeRESPLengthHeader(resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), count)
+    }
+
+    /// Writes text Redis sends to RESP3 clients as a verbatim string (`=len\r\ntxt:…`), and to
+    /// RESP2 clients as a bulk string.
+    public mutating func writeRESPVerbatimText(_ text: String, resp3: Bool) {
+        guard resp3 else {
+            self.writeRESPBulkString(text)
+            return
+        }
+        self.writeRESPLengthHeader(UInt8(ascii: "="), text.utf8.count + 4)
+        self.writeString("txt:")
+        self.writeString(text)
         self.writeCRLF()
     }
 

@@ -49,10 +49,10 @@ public enum RESPReplyScanner {
 }
 
 extension RESPReplyScanner {
-    /// The elements of a complete array reply, each as its own bytes; `nil` when `reply` is not an
-    /// array (a null array `*-1` has no elements and gives `[]`).
+    /// The elements of a complete array reply (or a RESP3 push or set), each as its own bytes;
+    /// `nil` for other kinds (a null array `*-1` has no elements and gives `[]`).
     public static func elements(ofArray reply: ByteBuffer) -> [ByteBuffer]? {
-        guard reply.getInteger(at: reply.readerIndex, as: UInt8.self) == UInt8(ascii: "*"),
+        guard let marker = reply.getInteger(at: reply.readerIndex, as: UInt8.self), Self.sequenceMarkers.contains(marker),
             let headerEnd = reply.readableBytesView.firstIndex(of: UInt8(ascii: "\r")),
             let count = parseDecimal(ArraySlice(reply.readableBytesView[(reply.readerIndex + 1)..<headerEnd]))
         else { return nil }
@@ -61,11 +61,15 @@ extension RESPReplyScanner {
         var elements: [ByteBuffer] = []
         elements.reserveCapacity(max(count, 0))
         for _ in 0..<max(count, 0) {
-            guard let length = try? self.lengthOfFirstReply(in: rest), let element = rest.readSlice(length: length) else { return nil }
+            // Elements may be RESP3 values (a RESP3 link's MGET parts, pushes).
+            guard let (length, _) = try? RESP3ReplyFramer.measure(rest), let element = rest.readSlice(length: length) else { return nil }
             elements.append(element)
         }
         return elements
     }
+
+    /// Arrays, and RESP3's pushes and sets: sequences of values.
+    private static let sequenceMarkers: Set<UInt8> = Set("*>~".utf8)
 }
 
 extension RESPReplyScanner {
@@ -76,6 +80,15 @@ extension RESPReplyScanner {
             let length = parseDecimal(ArraySlice(reply.readableBytesView[(reply.readerIndex + 1)..<headerEnd])), length >= 0
         else { return nil }
         return reply.getSlice(at: headerEnd + 2, length: length)
+    }
+
+    /// The text of a RESP3 verbatim string (`=len\r\ntxt:…`), without its format prefix; `nil` for other kinds.
+    public static func verbatimText(_ reply: ByteBuffer) -> String? {
+        guard reply.getInteger(at: reply.readerIndex, as: UInt8.self) == UInt8(ascii: "="),
+            let headerEnd = reply.readableBytesView.firstIndex(of: UInt8(ascii: "\r")),
+            let length = parseDecimal(ArraySlice(reply.readableBytesView[(reply.readerIndex + 1)..<headerEnd])), length >= 4
+        else { return nil }
+        return reply.getString(at: headerEnd + 2 + 4, length: length - 4)
     }
 
     /// The text of a bulk string reply; `nil` for other kinds.

@@ -60,13 +60,13 @@ extension LiveClusterSuite {
         }
 
         /// Connection commands are answered by Slotgate and never reach a shared node link, where
-        /// one client's `HELLO 3` or `CLIENT TRACKING ON` would change the link under every other client.
+        /// one client's `HELLO` or `CLIENT TRACKING ON` would change the link under every other client.
         @Test func connectionCommandsStayWithTheirClient() throws {
             let (_, proxy) = try liveCluster()
             let bystander = try proxy.connect()
             for index in 0..<100 { try bystander.append(["SET", "bystander:conn:\(index)", "\(index)"]) }
             let client = try proxy.connect()
-            #expect(try client.command(["HELLO", "3"]) == .error("NOPROTO sorry, this protocol version is not supported"))
+            #expect(try client.command(["HELLO", "4"]) == .error("NOPROTO sorry, this protocol version is not supported"))
             #expect(try client.command(["DISCARD"]) == .error("ERR DISCARD without MULTI"))
             #expect(try client.command(["CLIENT", "TRACKING", "ON"]).string?.contains("not available through Slotgate") == true)
             let hello = try #require(client.command(["HELLO", "2", "SETNAME", "worker-1"]).keyValuePairs)

@@ -61,6 +61,37 @@ final class LocalCluster: Sendable {
         return id
     }
 
+    /// Moves `slot` from its master to `target` as `redis-cli --cluster reshard` does: IMPORTING
+    /// and MIGRATING, then MIGRATE of its keys in batches, then SETSLOT NODE on every master.
+    /// - Parameters:
+    ///   - afterEachBatch: runs while the slot is half moved (ASK territory), after each batch.
+    ///   - beforeAssigning: runs once every key has moved, before the slot changes owner.
+    func moveSlot(_ slot: HashSlot, to target: NodeAddress, afterEachBatch: () throws -> Void = {}, beforeAssigning: () throws -> Void = {})
+        throws
+    {
+        let masters = try self.slotMap().shards.map(\.master)
+        guard let source = try self.slotMap().master(for: slot) else { throw HarnessError("slot \(slot) has no owner") }
+        let sourceLink = try self.connect(source)
+        let targetID = try self.nodeID(target)
+        try self.expectOK(self.connect(target).command(["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", self.nodeID(source)]))
+        try self.expectOK(sourceLink.command(["CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", targetID]))
+        while true {
+            let batch = try sourceLink.command(["CLUSTER", "GETKEYSINSLOT", "\(slot)", "20"]).array ?? []
+            if batch.isEmpty { break }
+            let names = batch.compactMap(\.string)
+            try self.expectOK(sourceLink.command(["MIGRATE", target.host, "\(target.port)", "", "0", "5000", "KEYS"] + names))
+            try afterEachBatch()
+        }
+        try beforeAssigning()
+        for master in masters {
+            try self.expectOK(self.connect(master).command(["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetID]))
+        }
+    }
+
+    private func expectOK(_ reply: RESPValue) throws {
+        guard reply == .simpleString("OK") else { throw HarnessError("expected OK, got \(reply)") }
+    }
+
     private func script(_ action: String) throws {
         let logPath = NSTemporaryDirectory() + "slotgate-test-\(self.basePort)-\(action).log"
         let (status, output) = try ScriptRunner.run(

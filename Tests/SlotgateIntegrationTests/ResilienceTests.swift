@@ -61,27 +61,16 @@ extension LiveClusterSuite {
             defer { stop.set() }
             try rounds.waitUntil(atLeast: 3)
 
-            // The migration, step by step.
+            // The migration, step by step, with traffic hitting the half-moved slot between batches.
             let sourceLink = try cluster.connect(source)
             let targetLink = try cluster.connect(target)
-            let sourceID = try cluster.nodeID(source)
-            let targetID = try cluster.nodeID(target)
-            #expect(try targetLink.command(["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", sourceID]) == .simpleString("OK"))
-            #expect(try sourceLink.command(["CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", targetID]) == .simpleString("OK"))
             let roundsBeforeMove = rounds.value
-            while true {
-                let batch = try sourceLink.command(["CLUSTER", "GETKEYSINSLOT", "\(slot)", "20"]).array ?? []
-                if batch.isEmpty { break }
-                let names = batch.compactMap(\.string)
-                let reply = try sourceLink.command(["MIGRATE", target.host, "\(target.port)", "", "0", "5000", "KEYS"] + names)
-                #expect(reply == .simpleString("OK"))
-                // Let traffic hit the half-moved slot (ASK territory) between batches.
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            try rounds.waitUntil(atLeast: roundsBeforeMove + 2)
-            for master in map.shards.map(\.master) {
-                #expect(try cluster.connect(master).command(["CLUSTER", "SETSLOT", "\(slot)", "NODE", targetID]) == .simpleString("OK"))
-            }
+            try cluster.moveSlot(
+                slot,
+                to: target,
+                afterEachBatch: { Thread.sleep(forTimeInterval: 0.05) },
+                beforeAssigning: { try rounds.waitUntil(atLeast: roundsBeforeMove + 2) }
+            )
             // Traffic goes on past the move (MOVED territory until the proxy refreshes).
             let roundsAfterMove = rounds.value
             try rounds.waitUntil(atLeast: roundsAfterMove + 5)
