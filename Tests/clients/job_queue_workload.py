@@ -4,7 +4,7 @@
 Usage: python3 Tests/clients/job_queue_workload.py PORT
 
 Slotgate exists because a job queue (Bull over an ioredis cluster) ran jobs more than once.
-This script points the Python port of BullMQ at Slotgate (127.0.0.1:PORT, RESP2) and:
+This script points the Python port of BullMQ at Slotgate (127.0.0.1:PORT) and:
 
 - empties the queue "jobs" under the prefix "{myprefix}" (the hash tag puts every key of
   the queue in one slot, as bullmq's Lua scripts need);
@@ -66,28 +66,36 @@ def check(condition, message):
         raise WorkloadFailure(message)
 
 
+# The protocol the run uses: 2 asks redis-py for RESP2 (protocol=2); 3 leaves redis-py's
+# default settings alone, which in redis-py 8 means RESP3 (HELLO 3 on connect).
+PROTOCOL = 2
+PROTOCOL_NAME = "RESP2"
+
+
 def connection_options(port):
     # bullmq passes a dict straight to redis.asyncio.Redis(**options) (with
-    # decode_responses=True and single_connection_client=True added). Slotgate speaks
-    # RESP2 only: HELLO 3 gets -NOPROTO, so protocol=2 is required with redis-py 8.
-    return {
+    # decode_responses=True and single_connection_client=True added).
+    options = {
         "host": "127.0.0.1",
         "port": port,
-        "protocol": 2,
         "socket_timeout": 30,
         "socket_connect_timeout": 15,
     }
+    if PROTOCOL == 2:
+        options["protocol"] = 2
+    return options
 
 
-def check_resp2(label, client):
-    """The redis.asyncio client behind a bullmq connection is configured for RESP2 and, once
-    it has connected, its live connection speaks RESP2."""
+def check_protocol(label, client):
+    """The redis.asyncio client behind a bullmq connection is configured for the run's protocol
+    and, once it has connected, its live connection speaks it."""
     kwargs = client.connection_pool.connection_kwargs
-    check(kwargs.get("protocol") == 2, f"{label}: protocol=2 did not reach the connection pool: {kwargs.get('protocol')!r}")
+    configured = kwargs.get("protocol")
+    check(configured == (2 if PROTOCOL == 2 else None), f"{label}: connection pool protocol is {configured!r}")
     connection = getattr(client, "connection", None)
     if connection is not None:
         check(
-            str(getattr(connection, "protocol", None)) == "2",
+            str(getattr(connection, "protocol", None)) == str(PROTOCOL),
             f"{label}: live connection uses protocol {getattr(connection, 'protocol', None)!r}",
         )
         return 1
@@ -250,9 +258,9 @@ async def close_all(workers, queue):
 
 
 def preflight(port):
-    """One PING over RESP2 with short timeouts, so that an unreachable proxy fails fast (bullmq's
+    """One PING with short timeouts, so that an unreachable proxy fails fast (bullmq's
     own connections retry connection errors 20 times with backoff)."""
-    client = redis.Redis(host="127.0.0.1", port=port, protocol=2, socket_timeout=10, socket_connect_timeout=10)
+    client = redis.Redis(host="127.0.0.1", port=port, protocol=PROTOCOL, socket_timeout=10, socket_connect_timeout=10)
     try:
         check(client.ping() is True, f"PING to 127.0.0.1:{port} did not return PONG")
     except redis.exceptions.RedisError as error:
@@ -273,7 +281,7 @@ async def run(port):
         await queue.obliterate(force=True)
         counts = await queue.getJobCounts()
         check(all(value == 0 for value in counts.values()), f"queue not empty after obliterate: {counts}")
-        resp2_checked = check_resp2("queue", queue.client)
+        protocol_checked = check_protocol("queue", queue.client)
 
         for index in (1, 2):
             label = f"worker{index}"
@@ -316,9 +324,9 @@ async def run(port):
                 await asyncio.sleep(0.2)
 
         for label, worker in workers:
-            resp2_checked += check_resp2(f"{label} commands", worker.client)
-            resp2_checked += check_resp2(f"{label} blocking", worker.bclient)
-        check(resp2_checked >= 4, f"only {resp2_checked} live connections could be checked for RESP2")
+            protocol_checked += check_protocol(f"{label} commands", worker.client)
+            protocol_checked += check_protocol(f"{label} blocking", worker.bclient)
+        check(protocol_checked >= 4, f"only {protocol_checked} live connections could be checked for RESP{PROTOCOL}")
 
         stalled_checks = Counter(ledger.stalled_checks)
         close_problems = await close_all(workers, None)
@@ -400,7 +408,7 @@ async def run(port):
         retried = sum(1 for job_id in fail_once_ids if len(calls_by_job[job_id]) == 2)
         per_worker = Counter(call[3] for call in ledger.calls)
         return (
-            f"OK: bullmq {bullmq_version()} (redis-py {redis.__version__}, RESP2) via 127.0.0.1:{port}: "
+            f"OK: bullmq {bullmq_version()} (redis-py {redis.__version__}, {PROTOCOL_NAME}) via 127.0.0.1:{port}: "
             f"jobs processed: {len(plan)}, all completed ({len(ledger.calls)} processing calls: "
             f"{', '.join(f'{label} {count}' for label, count in sorted(per_worker.items()))}), "
             f"duplicates: 0, lost: 0, retried: {retried} (failed once, ran exactly twice), "
@@ -424,10 +432,14 @@ def bullmq_version():
 
 
 def main(argv):
-    if len(argv) != 2 or not argv[1].isdigit():
-        print("usage: job_queue_workload.py PORT", file=sys.stderr)
+    global PROTOCOL
+    if len(argv) not in (2, 3) or not argv[1].isdigit() or argv[2:] not in ([], ["2"], ["3"]):
+        print("usage: job_queue_workload.py PORT [2|3]", file=sys.stderr)
         return 2
     port = int(argv[1])
+    PROTOCOL = int(argv[2]) if len(argv) == 3 else 2
+    global PROTOCOL_NAME
+    PROTOCOL_NAME = "RESP2" if PROTOCOL == 2 else "RESP3, redis-py default settings"
 
     def hard_timeout(signum, frame):
         print(f"FAIL: workload did not finish within {HARD_TIMEOUT_SECONDS} s", file=sys.stderr, flush=True)
