@@ -17,7 +17,7 @@ extension ClientSession {
             self.router.directory.gather(on: self.router.eventLoop) { $0.clientLines() }.assumeIsolated().whenComplete { result in
                 var reply = ByteBuffer()
                 let lines = (try? result.get())?.flatMap { $0 } ?? []
-                reply.writeRESPBulkString(lines.map { $0 + "\n" }.joined())
+                reply.writeRESPVerbatimText(lines.map { $0 + "\n" }.joined(), resp3: self.usesRESP3)
                 replySlot.fill(reply)
                 self.router.scheduleFlush()
             }

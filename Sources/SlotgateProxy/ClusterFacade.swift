@@ -14,7 +14,8 @@ import SlotgateRESP
 /// MOVED, while Slotgate does the real routing.
 enum ClusterFacade {
     /// The reply to a `CLUSTER` subcommand the facade answers, or `nil` if it is not one of them.
-    static func answer(_ command: RESPCommand, subcommand: String, address: NodeAddress) -> ByteBuffer? {
+    /// `resp3` picks the encoding a node would use: maps and verbatim strings for RESP3 clients.
+    static func answer(_ command: RESPCommand, subcommand: String, address: NodeAddress, resp3: Bool) -> ByteBuffer? {
         let id = self.nodeID(for: address)
         var reply = ByteBuffer()
         switch subcommand {
@@ -29,7 +30,7 @@ enum ClusterFacade {
             reply.writeRESPBulkString(id)
         case "cluster|shards":
             reply.writeRESPArrayHeader(count: 1)
-            reply.writeRESPArrayHeader(count: 4)
+            reply.writeRESPMapHeader(count: 2, resp3: resp3)
             reply.writeRESPBulkString("slots")
             reply.writeRESPArrayHeader(count: 2)
             reply.writeRESPInteger(0)
@@ -40,7 +41,7 @@ enum ClusterFacade {
                 ("id", id), ("port", nil), ("ip", address.host), ("endpoint", address.host), ("role", "master"),
                 ("replication-offset", nil), ("health", "online"),
             ]
-            reply.writeRESPArrayHeader(count: fields.count * 2)
+            reply.writeRESPMapHeader(count: fields.count, resp3: resp3)
             for (name, text) in fields {
                 reply.writeRESPBulkString(name)
                 if let text {
@@ -50,8 +51,9 @@ enum ClusterFacade {
                 }
             }
         case "cluster|nodes":
-            reply.writeRESPBulkString(
-                "\(id) \(address.host):\(address.port)@\(address.port + 10000) myself,master - 0 0 1 connected 0-\(HashSlot.count - 1)\n"
+            reply.writeRESPVerbatimText(
+                "\(id) \(address.host):\(address.port)@\(address.port + 10000) myself,master - 0 0 1 connected 0-\(HashSlot.count - 1)\n",
+                resp3: resp3
             )
         case "cluster|info":
             let lines = [
@@ -59,7 +61,7 @@ enum ClusterFacade {
                 "cluster_slots_pfail:0", "cluster_slots_fail:0", "cluster_known_nodes:1", "cluster_size:1", "cluster_current_epoch:1",
                 "cluster_my_epoch:1",
             ]
-            reply.writeRESPBulkString(lines.joined(separator: "\r\n") + "\r\n")
+            reply.writeRESPVerbatimText(lines.joined(separator: "\r\n") + "\r\n", resp3: resp3)
         case "cluster|myid":
             reply.writeRESPBulkString(id)
         case "cluster|keyslot":

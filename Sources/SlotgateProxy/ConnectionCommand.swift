@@ -168,7 +168,7 @@ enum ConnectionCommand {
                 reply.writeRESPError("ERR syntax error")
             }
         case "info" where arguments.count == 2:
-            reply.writeRESPBulkString(state.infoLine + "\n")
+            reply.writeRESPVerbatimText(state.infoLine + "\n", resp3: state.usesRESP3)
         default:
             return false
         }

@@ -156,7 +156,9 @@ final class LoopRouter {
         case .scriptLoad:
             self.broadcast(command.wire, merge: .scriptLoaded(body: command.arguments[2], cache: self.scripts), replySlot: replySlot, view: view)
         case .clusterFacade:
-            if let reply = ClusterFacade.answer(command, subcommand: spec.name, address: self.identity.announcedAddress) {
+            if let reply = ClusterFacade.answer(
+                command, subcommand: spec.name, address: self.identity.announcedAddress, resp3: replySlot.usesRESP3
+            ) {
                 replySlot.fill(reply)
             }
         case .routedBySlotArgument:

@@ -185,6 +185,11 @@ extension LiveClusterSuite.SessionTests {
             let hello = try #require(client.command(["HELLO", "2", "AUTH", "default", "s3cret"]).keyValuePairs)
             #expect(hello.first { $0.key == "proto" }?.value == .integer(2))
             #expect(try client.command(["GET", "{auth}:k"]).string == "v")
+            // HELLO 3 AUTH authenticates and switches to RESP3 in one go.
+            let raw = try RawClient(port: proxy.port)
+            try raw.send("HELLO 3 AUTH default s3cret\r\nGET {auth}:k\r\n")
+            let answer = String(decoding: raw.receive(atLeast: 4), as: UTF8.self)
+            #expect(answer.hasPrefix("%7\r\n"), "\(answer)")
         } catch {
             try await proxy.stop()
             throw error

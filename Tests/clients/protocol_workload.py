@@ -69,6 +69,10 @@ def workload(port, protocol, errors):
         sha = r.script_load("return redis.call('GET', KEYS[1])")
         check(r.evalsha(sha, 1, f"{{{tag}}}s") == b"v", f"{tag}: EVALSHA")
         check("db0" in r.info("keyspace"), f"{tag}: INFO keyspace")
+        # The same keys from both protocols at once: a shared counter and a shared hash.
+        for i in range(200):
+            r.incr("shared:counter")
+            r.hincrby("shared:hash", "n", 1)
     except Exception as error:  # reported, not raised: the other protocol's thread goes on
         errors.append(f"{tag}: {type(error).__name__}: {error}")
 
@@ -80,10 +84,14 @@ def main():
     port = int(sys.argv[1])
     errors = []
     threads = [threading.Thread(target=workload, args=(port, protocol, errors)) for protocol in (2, 3)]
+    redis.Redis(port=port, protocol=2).delete("shared:counter", "shared:hash")
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    shared = redis.Redis(port=port, protocol=2)
+    if shared.get("shared:counter") != b"400" or shared.hget("shared:hash", "n") != b"400":
+        errors.append(f"shared keys: counter {shared.get('shared:counter')!r}, hash {shared.hget('shared:hash', 'n')!r}")
     # redis-cli -3 too.
     # redis-cli -3 prints a map one "field value" line per pair.
     output = subprocess.run(["redis-cli", "-3", "-p", str(port), "HGETALL", "p3:h"], capture_output=True, text=True, timeout=30).stdout
@@ -93,7 +101,8 @@ def main():
         print("FAIL: " + "; ".join(errors))
         return 1
     print(f"OK: redis-py {redis.__version__} RESP2 and RESP3 clients at once: strings, map, set, doubles, split MGET, "
-          "5,000-command pipeline, MULTI/EXEC, BLPOP, pub/sub, EVALSHA, INFO; redis-cli -3 HGETALL")
+          "5,000-command pipeline, MULTI/EXEC, BLPOP, pub/sub, EVALSHA, INFO, 400 INCR/HINCRBY on shared keys; "
+          "redis-cli -3 HGETALL")
     return 0
 
 
