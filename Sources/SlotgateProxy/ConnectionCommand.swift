@@ -40,7 +40,9 @@ enum ConnectionCommand {
                 reply.writeRESPError(ProxyErrors.arity(name))
             }
         case "reset":
+            // As in Redis: no name, RESP2, and the password asked for again.
             state.name = nil
+            state.usesRESP3 = false
             state.isAuthenticated = authenticator.password == nil
             reply.writeRESPSimpleString("RESET")
         case "client" where arguments.count >= 2:

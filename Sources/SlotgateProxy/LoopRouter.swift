@@ -157,7 +157,10 @@ final class LoopRouter {
             self.broadcast(command.wire, merge: .scriptLoaded(body: command.arguments[2], cache: self.scripts), replySlot: replySlot, view: view)
         case .clusterFacade:
             if let reply = ClusterFacade.answer(
-                command, subcommand: spec.name, address: self.identity.announcedAddress, resp3: replySlot.usesRESP3
+                command,
+                subcommand: spec.name,
+                address: self.identity.announcedAddress,
+                resp3: replySlot.usesRESP3
             ) {
                 replySlot.fill(reply)
             }

@@ -50,37 +50,43 @@ extension LiveClusterSuite {
             let client = try RawClient(port: proxy.port)
             try client.send("HELLO 3\r\nSUBSCRIBE r3news\r\nGET {r3sub}:k\r\n")
             let framer = RESP3ReplyFramer()
-            var frames: [String] = []
-            var published = false
-            while frames.count < 4 {
-                let bytes = client.receive(atLeast: 1)
-                guard !bytes.isEmpty else { break }
-                framer.feed(ByteBuffer(bytes: bytes))
-                while let frame = try framer.next() { frames.append(String(buffer: frame.bytes)) }
-                if frames.count >= 3 && !published {
-                    published = true
-                    _ = try setup.command(["PUBLISH", "r3news", "hello"])
-                }
-            }
+            // HELLO, the subscription's confirmation and GET's reply; then a message is published.
+            var frames = try Self.readFrames(client, framer, count: 3)
+            _ = try setup.command(["PUBLISH", "r3news", "hello"])
+            frames = try Self.readFrames(client, framer, count: 4, into: frames)
             #expect(frames.count == 4)
             #expect(frames.dropFirst().first == ">3\r\n$9\r\nsubscribe\r\n$6\r\nr3news\r\n:1\r\n")
             #expect(frames.dropFirst(2).first == "$1\r\nv\r\n")
             #expect(frames.dropFirst(3).first == ">3\r\n$7\r\nmessage\r\n$6\r\nr3news\r\n$5\r\nhello\r\n")
         }
 
+        /// `RESET` takes a RESP3 client back to RESP2, as Redis does.
+        @Test func resetReturnsToResp2() throws {
+            let (_, proxy) = try liveCluster()
+            let client = try RawClient(port: proxy.port)
+            try client.send("HELLO 3\r\nGET {r3reset}:missing\r\nRESET\r\nGET {r3reset}:missing\r\n")
+            let framer = RESP3ReplyFramer()
+            let replies = try Self.readFrames(client, framer, count: 4)
+            #expect(Array(replies.dropFirst()) == ["_\r\n", "+RESET\r\n", "$-1\r\n"])
+        }
+
         /// Sends `HELLO 3` and `commands` (inline) on a raw socket and returns each reply's bytes, HELLO's left out.
         private static func resp3Replies(port: Int, _ commands: [String]) throws -> [String] {
             let client = try RawClient(port: port)
             try client.send((["HELLO 3"] + commands).map { $0 + "\r\n" }.joined())
-            let framer = RESP3ReplyFramer()
-            var replies: [String] = []
-            while replies.count < commands.count + 1 {
+            return Array(try Self.readFrames(client, RESP3ReplyFramer(), count: commands.count + 1).dropFirst())
+        }
+
+        /// Reads until `framer` has framed at least `count` replies (or the connection closes).
+        private static func readFrames(_ client: RawClient, _ framer: RESP3ReplyFramer, count: Int, into frames: [String] = []) throws -> [String] {
+            var frames = frames
+            while frames.count < count {
                 let bytes = client.receive(atLeast: 1)
-                guard !bytes.isEmpty else { throw HarnessError("connection closed after \(replies.count) replies") }
+                guard !bytes.isEmpty else { throw HarnessError("connection closed after \(frames.count) replies") }
                 framer.feed(ByteBuffer(bytes: bytes))
-                while let reply = try framer.next() { replies.append(String(buffer: reply.bytes)) }
+                while let frame = try framer.next() { frames.append(String(buffer: frame.bytes)) }
             }
-            return Array(replies.dropFirst())
+            return frames
         }
     }
 }
