@@ -44,7 +44,7 @@ public struct FramedReply: Sendable {
 /// The reader also moves its cursor over the parts of a reply that have arrived, while the reply is
 /// not yet complete, so those moves are added up until the reply completes.
 ///
-/// Replies nested deeper than hiredis 0.14 accepts are measured by ``RESPReplyScanner`` instead,
+/// Replies nested deeper than hiredis 0.14 accepts are measured by ``RESP3ReplyFramer`` instead,
 /// after which a fresh reader takes over with the bytes that follow.
 public final class RESPReplyFramer {
     private var reader: UnsafeMutablePointer<redisReader>
@@ -117,7 +117,8 @@ public final class RESPReplyFramer {
 
     /// Measures the too-deep reply at the front itself, then hands what follows to a fresh reader.
     private func nextDeepReply() throws(RESPReplyFramingError) -> FramedReply? {
-        guard let unframed = self.unframed, let length = try RESPReplyScanner.lengthOfFirstReply(in: unframed) else { return nil }
+        // RESP2 is a subset of RESP3, and the RESP3 measure walks any depth.
+        guard let unframed = self.unframed, let (length, _) = try RESP3ReplyFramer.measure(unframed) else { return nil }
         let reply = try self.takeReply(kind: .array, length: length)
         self.scanningDeepReply = false
         redisReaderFree(self.reader)
