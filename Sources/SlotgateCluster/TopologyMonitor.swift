@@ -95,32 +95,37 @@ private struct TopologyDiscovery {
         }
     }
 
+    /// Asks the candidates in turn and installs the first complete map. A map with unassigned
+    /// slots (a node that has not heard of a promotion yet) never replaces a complete one; it is
+    /// taken only when no complete map exists and nobody has a better one.
     private mutating func refresh(publish: (TopologyUpdate) -> Void) {
         var failures: [String] = []
+        var partial: (map: SlotMap, catalog: (commands: CommandTable, serverVersion: String), source: NodeAddress)?
         for node in self.candidates() {
             do {
                 let (slotMap, catalog) = try self.ask(node)
                 self.backoff = .milliseconds(100)
-                guard slotMap != self.current?.slotMap else { return }
-                let view = ClusterView(
-                    version: (self.current?.version ?? 0) + 1,
-                    slotMap: slotMap,
-                    commands: catalog.commands,
-                    serverVersion: catalog.serverVersion
-                )
-                self.logger.info(
-                    "slot map updated",
-                    metadata: [
-                        "map.version": "\(view.version)", "map.masters": "\(slotMap.shards.count)",
-                        "map.slots": "\(slotMap.assignedSlotCount)", "map.source": "\(node)",
-                    ]
-                )
-                self.current = view
-                publish(.available(view))
-                return
+                if slotMap.assignedSlotCount == HashSlot.count {
+                    self.install(slotMap, catalog, from: node, publish: publish)
+                    return
+                }
+                if partial == nil || slotMap.assignedSlotCount > partial!.map.assignedSlotCount {
+                    partial = (slotMap, catalog, node)
+                }
             } catch {
                 failures.append("\(node): \(error)")
             }
+        }
+        if let partial {
+            if self.current.map({ $0.slotMap.assignedSlotCount == HashSlot.count }) == true {
+                self.logger.warning(
+                    "kept the complete slot map; the cluster reports unassigned slots",
+                    metadata: ["map.slots": "\(partial.map.assignedSlotCount)", "map.source": "\(partial.source)"]
+                )
+            } else {
+                self.install(partial.map, partial.catalog, from: partial.source, publish: publish)
+            }
+            return
         }
         let reason = "cannot reach any cluster node (\(failures.joined(separator: "; ")))"
         self.logger.warning("topology refresh failed", metadata: ["reason": "\(reason)"])
@@ -128,6 +133,36 @@ private struct TopologyDiscovery {
             self.backoff = min(self.backoff * 2, .seconds(5))
             publish(.unavailable(reason: reason))
         }
+    }
+
+    /// Publishes `slotMap` if it differs from the current one, logging once what changed.
+    private mutating func install(
+        _ slotMap: SlotMap,
+        _ catalog: (commands: CommandTable, serverVersion: String),
+        from source: NodeAddress,
+        publish: (TopologyUpdate) -> Void
+    ) {
+        guard slotMap != self.current?.slotMap else { return }
+        let view = ClusterView(
+            version: (self.current?.version ?? 0) + 1,
+            slotMap: slotMap,
+            commands: catalog.commands,
+            serverVersion: catalog.serverVersion
+        )
+        var metadata: Logger.Metadata = [
+            "map.version": "\(view.version)", "map.masters": "\(slotMap.shards.count)",
+            "map.slots": "\(slotMap.assignedSlotCount)", "map.source": "\(source)",
+        ]
+        if let previous = self.current?.slotMap {
+            let change = SlotMapChange(from: previous, to: slotMap)
+            metadata["change.slots_moved"] = "\(change.movedSlots)"
+            metadata["change.nodes_added"] = "\(change.addedNodes.map(\.description).sorted())"
+            metadata["change.nodes_removed"] = "\(change.removedNodes.map(\.description).sorted())"
+            metadata["change.promoted"] = "\(change.promotedMasters.map(\.description).sorted())"
+        }
+        self.logger.info("slot map updated", metadata: metadata)
+        self.current = view
+        publish(.available(view))
     }
 
     /// Nodes to ask, the last map's first (the seeds may be the ones that died), then the seeds.
