@@ -9,15 +9,22 @@ import NIOCore
 public enum RESPReplyScanner {}
 
 extension RESPReplyScanner {
+    /// The number on the first line of `reply` when it starts with one of `markers`, and where the
+    /// bytes after that line begin; `nil` for other replies.
+    private static func header(of reply: ByteBuffer, markers: Set<UInt8>) -> (number: Int, bodyIndex: Int)? {
+        guard let marker = reply.getInteger(at: reply.readerIndex, as: UInt8.self), markers.contains(marker),
+            let lineEnd = reply.readableBytesView.firstIndex(of: UInt8(ascii: "\r")),
+            let number = parseDecimal(ArraySlice(reply.readableBytesView[(reply.readerIndex + 1)..<lineEnd]))
+        else { return nil }
+        return (number, lineEnd + 2)
+    }
+
     /// The elements of a complete array reply (or a RESP3 push or set), each as its own bytes;
     /// `nil` for other kinds (a null array `*-1` has no elements and gives `[]`).
     public static func elements(ofArray reply: ByteBuffer) -> [ByteBuffer]? {
-        guard let marker = reply.getInteger(at: reply.readerIndex, as: UInt8.self), Self.sequenceMarkers.contains(marker),
-            let headerEnd = reply.readableBytesView.firstIndex(of: UInt8(ascii: "\r")),
-            let count = parseDecimal(ArraySlice(reply.readableBytesView[(reply.readerIndex + 1)..<headerEnd]))
-        else { return nil }
+        guard let (count, bodyIndex) = self.header(of: reply, markers: self.sequenceMarkers) else { return nil }
         var rest = reply
-        rest.moveReaderIndex(to: headerEnd + 2)
+        rest.moveReaderIndex(to: bodyIndex)
         var elements: [ByteBuffer] = []
         elements.reserveCapacity(max(count, 0))
         for _ in 0..<max(count, 0) {
@@ -28,33 +35,25 @@ extension RESPReplyScanner {
         return elements
     }
 
-    /// Arrays, and RESP3's pushes and sets: sequences of values.
-    private static let sequenceMarkers: Set<UInt8> = Set("*>~".utf8)
-}
-
-extension RESPReplyScanner {
     /// The content of a bulk string reply (`$3\r\nabc\r\n` gives `abc`); `nil` for other kinds.
     public static func bulkPayload(_ reply: ByteBuffer) -> ByteBuffer? {
-        guard reply.getInteger(at: reply.readerIndex, as: UInt8.self) == UInt8(ascii: "$"),
-            let headerEnd = reply.readableBytesView.firstIndex(of: UInt8(ascii: "\r")),
-            let length = parseDecimal(ArraySlice(reply.readableBytesView[(reply.readerIndex + 1)..<headerEnd])), length >= 0
-        else { return nil }
-        return reply.getSlice(at: headerEnd + 2, length: length)
+        guard let (length, bodyIndex) = self.header(of: reply, markers: [UInt8(ascii: "$")]), length >= 0 else { return nil }
+        return reply.getSlice(at: bodyIndex, length: length)
     }
 
     /// The text of a RESP3 verbatim string (`=len\r\ntxt:…`), without its format prefix; `nil` for other kinds.
     public static func verbatimText(_ reply: ByteBuffer) -> String? {
-        guard reply.getInteger(at: reply.readerIndex, as: UInt8.self) == UInt8(ascii: "="),
-            let headerEnd = reply.readableBytesView.firstIndex(of: UInt8(ascii: "\r")),
-            let length = parseDecimal(ArraySlice(reply.readableBytesView[(reply.readerIndex + 1)..<headerEnd])), length >= 4
-        else { return nil }
-        return reply.getString(at: headerEnd + 2 + 4, length: length - 4)
+        guard let (length, bodyIndex) = self.header(of: reply, markers: [UInt8(ascii: "=")]), length >= 4 else { return nil }
+        return reply.getString(at: bodyIndex + 4, length: length - 4)
     }
 
     /// The text of a bulk string reply; `nil` for other kinds.
     public static func bulkText(_ reply: ByteBuffer) -> String? {
         self.bulkPayload(reply).map { String(buffer: $0) }
     }
+
+    /// Arrays, and RESP3's pushes and sets: sequences of values.
+    private static let sequenceMarkers: Set<UInt8> = Set("*>~".utf8)
 }
 
 extension FramedReply {
