@@ -17,11 +17,10 @@ extension ClientSession {
     /// says little about the client's earlier writes, which went over shared links.
     private static let waitingWithoutFlag: Set<String> = ["wait", "waitaof"]
 
-    /// Sends `command` on a link of its own if it is a blocking command; `false` if it is not one.
-    func startBlocking(_ command: RESPCommand, replySlot: ReplySlot) -> Bool {
-        guard case .command(let spec, let keys) = self.router.resolve(command),
-            spec.flags.contains("blocking") || Self.waitingWithoutFlag.contains(spec.name)
-        else { return false }
+    /// Sends `command` (whose spec and keys the router resolved) on a link of its own if it is a
+    /// blocking command; `false` if it is not one.
+    func startBlocking(_ command: RESPCommand, spec: CommandSpec, keys: KeySlots, replySlot: ReplySlot) -> Bool {
+        guard spec.flags.contains("blocking") || Self.waitingWithoutFlag.contains(spec.name) else { return false }
         if let option = Self.blockingOnlyWithOption[spec.name] {
             guard command.arguments.contains(where: { String(buffer: $0).lowercased() == option }) else { return false }
         }

@@ -136,8 +136,15 @@ final class ClientSession: ChannelInboundHandler {
                 slot.fill(reply)
             } else if self.answerAboutAllClients(command, name: name, replySlot: slot) {
                 return
-            } else if !self.startBlocking(command, replySlot: slot) {
-                self.router.dispatch(command, name: name, replySlot: slot)
+            } else {
+                switch self.router.resolve(command) {
+                case .rejected(let message):
+                    slot.fillError(message)
+                case .command(let spec, let keys):
+                    if !self.startBlocking(command, spec: spec, keys: keys, replySlot: slot) {
+                        self.router.dispatch(command, spec: spec, keys: keys, replySlot: slot)
+                    }
+                }
             }
         }
     }

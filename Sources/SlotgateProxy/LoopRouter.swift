@@ -93,8 +93,9 @@ final class LoopRouter {
         self.view?.serverVersion ?? "unknown"
     }
 
-    /// What the router makes of a command that a client session handles itself (a transaction's
-    /// commands, a blocking command): its spec and the slot of its keys, or the error to answer.
+    /// What the router makes of a client's command: its spec and the slot of its keys, or the
+    /// error to answer. Looked up once per command; ``dispatch(_:spec:keys:replySlot:)`` and the
+    /// session's own handling (transactions, blocking commands) work from the result.
     enum Resolution {
         case command(CommandSpec, KeySlots)
         case rejected(String)
@@ -127,24 +128,18 @@ final class LoopRouter {
     // MARK: - Routing
 
     /// Decides where a client's command goes and sends it, or answers it with an error.
-    func dispatch(_ command: RESPCommand, name: String, replySlot: ReplySlot) {
+    /// `spec` and `keys` are what ``resolve(_:)`` found for the command.
+    func dispatch(_ command: RESPCommand, spec: CommandSpec, keys: KeySlots, replySlot: ReplySlot) {
         guard let view = self.view else {
             replySlot.fillError(ProxyErrors.noSlotMap(self.unavailableReason))
             return
-        }
-        let spec: CommandSpec
-        switch view.commands.lookup(command.arguments) {
-        case .rejected(let message):
-            replySlot.fillError(message)
-            return
-        case .found(let found):
-            spec = found
         }
         switch CommandRole.of(spec.name) {
         case nil where spec.needsKeyLookup:
             self.lookUpKeys(of: command, replySlot: replySlot)
         case nil:
-            self.routeByKeys(command, spec: spec, replySlot: replySlot)
+            // The common case: every key in one slot, sent to that slot's master as the client sent it.
+            self.route(command, keys: keys, replySlot: replySlot)
         case .split(let merge, let keyStep):
             self.split(command, name: spec.name, merge: merge, keyStep: keyStep, replySlot: replySlot)
         case .broadcast(let merge):
@@ -177,13 +172,6 @@ final class LoopRouter {
         case .refused(let reason):
             replySlot.fillError(ProxyErrors.refused(spec.name.split(separator: "|").joined(separator: " ").uppercased(), reason))
         }
-    }
-
-    /// The common case: every key in one slot, sent to that slot's master as the client sent it.
-    private func routeByKeys(_ command: RESPCommand, spec: CommandSpec, replySlot: ReplySlot) {
-        var keys = KeySlots()
-        CommandTable.visitKeyIndexes(of: spec, in: command.arguments) { keys.add(command.arguments[$0]) }
-        self.route(command, keys: keys, replySlot: replySlot)
     }
 
     private func route(_ command: RESPCommand, keys: KeySlots, replySlot: ReplySlot) {
