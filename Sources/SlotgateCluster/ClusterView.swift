@@ -11,12 +11,25 @@ public struct ClusterView: Sendable {
     public let commands: CommandTable
     /// The cluster's `redis_version`.
     public let serverVersion: String
+    /// The cluster's `cluster-node-timeout`, when a node would say: how long a failover takes.
+    public let nodeTimeout: Duration?
+    /// Replicas fit to serve reads, and each shard's nearest node.
+    public let readTargets: ReadTargets
 
-    public init(version: Int, slotMap: SlotMap, commands: CommandTable, serverVersion: String) {
+    public init(
+        version: Int,
+        slotMap: SlotMap,
+        commands: CommandTable,
+        serverVersion: String,
+        nodeTimeout: Duration? = nil,
+        readTargets: ReadTargets? = nil
+    ) {
         self.version = version
         self.slotMap = slotMap
         self.commands = commands
         self.serverVersion = serverVersion
+        self.nodeTimeout = nodeTimeout
+        self.readTargets = readTargets ?? ReadTargets(mastersOf: slotMap)
     }
 }
 

@@ -18,6 +18,9 @@ public struct CommandSpec: Sendable {
     public let keySpecs: [KeySpec]
     /// Subcommands by lower-case subcommand name (without the container prefix).
     public let subcommands: [String: CommandSpec]
+    /// The command only reads (`readonly` flag): a replica may serve it, and it may be sent again
+    /// when a link drops before its reply.
+    public let isReadOnly: Bool
 
     public init(name: String, arity: Int, flags: Set<String>, keySpecs: [KeySpec], subcommands: [String: CommandSpec] = [:]) {
         self.name = name
@@ -25,6 +28,7 @@ public struct CommandSpec: Sendable {
         self.flags = flags
         self.keySpecs = keySpecs
         self.subcommands = subcommands
+        self.isReadOnly = flags.contains("readonly") && !flags.contains("write")
     }
 
     /// Whether the key specs alone cannot be trusted to find every key, so the cluster must be asked.

@@ -9,8 +9,8 @@ import SlotgateRESP
 /// Keeps the proxy's picture of the cluster current.
 ///
 /// It runs on a thread of its own, because it talks to nodes through hiredis's blocking
-/// `redisContext` and must never block an event loop. It asks nodes for `CLUSTER SLOTS` (and once
-/// for `COMMAND`) at start, on a timer, and whenever an event loop reports evidence of change
+/// `redisContext` and must never block an event loop. It asks several nodes for `CLUSTER SLOTS`
+/// and `CLUSTER NODES` (and once for `COMMAND`) and believes the account ``TopologyReport`` picks, at start, on a timer, and whenever an event loop reports evidence of change
 /// (MOVED, a lost link), at most once per minimum interval. Each new view is handed to
 /// the `publish` function given to ``start(publish:)``, which passes it on to the event loops. Until the first view exists it retries with
 /// backoff and publishes why the cluster is unavailable.
@@ -27,19 +27,24 @@ public final class TopologyMonitor: Sendable {
         public var nodeTimeout: Duration
         /// The `AUTH` command (with its arguments) the nodes need, if any.
         public var credentials: [String]?
+        /// Most replication lag, in seconds, of a replica fit to serve reads; `nil` when reads
+        /// never go to replicas and replicas are not measured.
+        public var replicaMaxLag: Int?
 
         public init(
             seeds: [NodeAddress],
             refreshInterval: Duration,
             minimumRefreshInterval: Duration,
             nodeTimeout: Duration,
-            credentials: [String]? = nil
+            credentials: [String]? = nil,
+            replicaMaxLag: Int? = nil
         ) {
             self.seeds = seeds
             self.refreshInterval = refreshInterval
             self.minimumRefreshInterval = minimumRefreshInterval
             self.nodeTimeout = nodeTimeout
             self.credentials = credentials
+            self.replicaMaxLag = replicaMaxLag
         }
     }
 
@@ -78,7 +83,12 @@ private struct TopologyDiscovery {
     let configuration: TopologyMonitor.Configuration
     let logger: Logger
     private var current: ClusterView?
+    private var catalog: Catalog?
+    /// Nodes that did not answer the last refresh.
+    private var unreachable: Set<NodeAddress> = []
     private var backoff: Duration = .milliseconds(100)
+    /// Nodes asked per refresh, when that many answer.
+    private static let sampleSize = 3
 
     init(configuration: TopologyMonitor.Configuration, logger: Logger) {
         self.configuration = configuration
@@ -95,65 +105,75 @@ private struct TopologyDiscovery {
         }
     }
 
-    /// Asks the candidates in turn and installs the first complete map. A map with unassigned
-    /// slots (a node that has not heard of a promotion yet) never replaces a complete one; it is
-    /// taken only when no complete map exists and nobody has a better one.
+    /// Asks up to ``sampleSize`` nodes and installs the map ``TopologyReport/choose(_:)`` picks.
+    /// A map with unassigned slots (a node that has not heard of a promotion yet) never replaces a
+    /// complete one; it is taken only when no complete map exists.
     private mutating func refresh(publish: (TopologyUpdate) -> Void) {
         var failures: [String] = []
-        var partial: (map: SlotMap, catalog: (commands: CommandTable, serverVersion: String), source: NodeAddress)?
-        for node in self.candidates() {
+        var reports: [TopologyReport] = []
+        var unreachable: Set<NodeAddress> = []
+        for node in self.candidates() where reports.count < Self.sampleSize {
             do {
-                let (slotMap, catalog) = try self.ask(node)
-                self.backoff = .milliseconds(100)
-                if slotMap.assignedSlotCount == HashSlot.count {
-                    self.install(slotMap, catalog, from: node, publish: publish)
-                    return
-                }
-                if partial == nil || slotMap.assignedSlotCount > partial!.map.assignedSlotCount {
-                    partial = (slotMap, catalog, node)
-                }
+                reports.append(try self.ask(node))
             } catch {
+                unreachable.insert(node)
                 failures.append("\(node): \(error)")
             }
         }
-        if let partial {
-            if self.current.map({ $0.slotMap.assignedSlotCount == HashSlot.count }) == true {
-                self.logger.warning(
-                    "kept the complete slot map; the cluster reports unassigned slots",
-                    metadata: ["map.slots": "\(partial.map.assignedSlotCount)", "map.source": "\(partial.source)"]
-                )
-            } else {
-                self.install(partial.map, partial.catalog, from: partial.source, publish: publish)
+        self.unreachable = unreachable
+        guard let chosen = TopologyReport.choose(reports), let catalog = self.catalog else {
+            let reason = "cannot reach any cluster node (\(failures.joined(separator: "; ")))"
+            self.logger.warning("topology refresh failed", metadata: ["reason": "\(reason)"])
+            if self.current == nil {
+                self.backoff = min(self.backoff * 2, .seconds(5))
+                publish(.unavailable(reason: reason))
             }
             return
         }
-        let reason = "cannot reach any cluster node (\(failures.joined(separator: "; ")))"
-        self.logger.warning("topology refresh failed", metadata: ["reason": "\(reason)"])
-        if self.current == nil {
-            self.backoff = min(self.backoff * 2, .seconds(5))
-            publish(.unavailable(reason: reason))
+        self.backoff = .milliseconds(100)
+        if chosen.slotMap.assignedSlotCount < HashSlot.count, self.current.map({ $0.slotMap.assignedSlotCount == HashSlot.count }) == true {
+            self.logger.warning(
+                "kept the complete slot map; the cluster reports unassigned slots",
+                metadata: ["map.slots": "\(chosen.slotMap.assignedSlotCount)", "map.source": "\(chosen.node)"]
+            )
+            return
         }
+        self.install(chosen, catalog, agreeing: reports.count { $0.slotMap == chosen.slotMap }, of: reports.count, publish: publish)
     }
 
-    /// Publishes `slotMap` if it differs from the current one, logging once what changed.
+    /// Publishes the chosen map if it differs from the current one, logging once what changed.
     private mutating func install(
-        _ slotMap: SlotMap,
-        _ catalog: (commands: CommandTable, serverVersion: String),
-        from source: NodeAddress,
+        _ report: TopologyReport,
+        _ catalog: Catalog,
+        agreeing: Int,
+        of asked: Int,
         publish: (TopologyUpdate) -> Void
     ) {
-        guard slotMap != self.current?.slotMap else { return }
+        let slotMap = report.slotMap
+        let readTargets = self.configuration.replicaMaxLag.map { self.measureReadTargets(of: slotMap, maxLag: $0) }
+        let mapChanged = slotMap != self.current?.slotMap
+        guard mapChanged || readTargets.map({ $0 != self.current?.readTargets }) == true else { return }
         let view = ClusterView(
-            version: (self.current?.version ?? 0) + 1,
+            version: (self.current?.version ?? 0) + (mapChanged ? 1 : 0),
             slotMap: slotMap,
             commands: catalog.commands,
-            serverVersion: catalog.serverVersion
+            serverVersion: catalog.serverVersion,
+            nodeTimeout: catalog.nodeTimeout,
+            readTargets: readTargets
         )
+        let previous = self.current?.slotMap
+        self.current = view
+        publish(.available(view))
+        guard mapChanged else {
+            self.logger.debug("read targets updated", metadata: ["replicas.healthy": "\(view.readTargets.healthyReplicas)"])
+            return
+        }
         var metadata: Logger.Metadata = [
             "map.version": "\(view.version)", "map.masters": "\(slotMap.shards.count)",
-            "map.slots": "\(slotMap.assignedSlotCount)", "map.source": "\(source)",
+            "map.slots": "\(slotMap.assignedSlotCount)", "map.source": "\(report.node)",
+            "map.epoch": "\(report.epoch)", "map.agreeing": "\(agreeing)/\(asked)",
         ]
-        if let previous = self.current?.slotMap {
+        if let previous {
             let change = SlotMapChange(from: previous, to: slotMap)
             metadata["change.slots_moved"] = "\(change.movedSlots)"
             metadata["change.nodes_added"] = "\(change.addedNodes.map(\.description).sorted())"
@@ -161,33 +181,95 @@ private struct TopologyDiscovery {
             metadata["change.promoted"] = "\(change.promotedMasters.map(\.description).sorted())"
         }
         self.logger.info("slot map updated", metadata: metadata)
-        self.current = view
-        publish(.available(view))
     }
 
-    /// Nodes to ask, the last map's first (the seeds may be the ones that died), then the seeds.
-    private func candidates() -> [NodeAddress] {
-        var seen = Set<NodeAddress>()
-        return ((self.current?.slotMap.allNodes ?? []) + self.configuration.seeds).filter { seen.insert($0).inserted }
+    /// Asks each master which replicas copy it closely, and times every healthy node's answer.
+    private func measureReadTargets(of slotMap: SlotMap, maxLag: Int) -> ReadTargets {
+        var healthy: [[NodeAddress]] = []
+        var nearest: [NodeAddress] = []
+        for shard in slotMap.shards {
+            var replicas: [NodeAddress] = []
+            var fastest = (node: shard.master, time: Duration.seconds(3600))
+            if let (info, time) = try? self.timedCommand(["INFO", "replication"], at: shard.master) {
+                fastest.time = time
+                let online = Set(ReadTargets.onlineReplicas(infoReplication: info.string ?? "", maxLag: maxLag, queriedHost: shard.master.host))
+                replicas = shard.replicas.filter { online.contains($0) }
+            }
+            for replica in replicas {
+                if let (_, time) = try? self.timedCommand(["PING"], at: replica), time < fastest.time {
+                    fastest = (replica, time)
+                }
+            }
+            healthy.append(replicas)
+            nearest.append(fastest.node)
+        }
+        return ReadTargets(healthyReplicas: healthy, nearest: nearest)
     }
 
-    private func ask(_ node: NodeAddress) throws -> (SlotMap, (commands: CommandTable, serverVersion: String)) {
+    /// Runs one command on a fresh connection to `node`; the reply and how long it took to come.
+    private func timedCommand(_ arguments: [String], at node: NodeAddress) throws -> (RESPValue, Duration) {
+        let connection = try self.connect(to: node)
+        let start = ContinuousClock.now
+        let reply = try connection.command(arguments)
+        return (reply, .now - start)
+    }
+
+    /// A connection to `node`, authenticated when the cluster needs it.
+    private func connect(to node: NodeAddress) throws -> BlockingRedisConnection {
         let connection = try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.configuration.nodeTimeout)
         if let credentials = self.configuration.credentials, case .error(let message) = try connection.command(credentials) {
             throw TopologyError("AUTH refused: \(message)")
         }
-        let slotsReply = try connection.command(["CLUSTER", "SLOTS"])
+        return connection
+    }
+
+    /// Nodes to ask: the last map's (the seeds may be the ones that died), then the seeds; those
+    /// that could not be reached last time go last, so a dead node does not slow every refresh.
+    private func candidates() -> [NodeAddress] {
+        var seen = Set<NodeAddress>()
+        let all = ((self.current?.slotMap.allNodes ?? []) + self.configuration.seeds).filter { seen.insert($0).inserted }
+        return all.filter { !self.unreachable.contains($0) } + all.filter { self.unreachable.contains($0) }
+    }
+
+    /// One node's `CLUSTER SLOTS` and `CLUSTER NODES`, in one round trip; the first node to
+    /// answer also gives the command table and server facts.
+    private mutating func ask(_ node: NodeAddress) throws -> TopologyReport {
+        let connection = try self.connect(to: node)
+        try connection.append(["CLUSTER", "SLOTS"])
+        try connection.append(["CLUSTER", "NODES"])
+        try connection.flush()
+        let slotsReply = try connection.readReply()
+        let nodesReply = try connection.readReply()
         if case .error(let message) = slotsReply { throw TopologyError(message) }
         guard let slotMap = SlotMap(clusterSlotsReply: slotsReply, queriedHost: node.host), slotMap.assignedSlotCount > 0 else {
             throw TopologyError("no slots are assigned")
         }
-        if let current = self.current { return (slotMap, (current.commands, current.serverVersion)) }
+        if self.catalog == nil {
+            self.catalog = try Catalog(asking: connection)
+        }
+        return TopologyReport(node: node, slotMap: slotMap, epoch: TopologyReport.viewEpoch(clusterNodes: nodesReply.string ?? ""))
+    }
+}
+
+/// What the monitor learns once, from the first node that answers: the command table and facts
+/// about the servers.
+private struct Catalog {
+    let commands: CommandTable
+    /// `redis_version`.
+    let serverVersion: String
+    /// `cluster-node-timeout`, if `CONFIG GET` is allowed.
+    let nodeTimeout: Duration?
+
+    init(asking connection: BlockingRedisConnection) throws {
         guard let commands = CommandTable(commandReply: try connection.command(["COMMAND"])) else {
             throw TopologyError("COMMAND reply could not be read")
         }
+        self.commands = commands
         let serverInfo = try connection.command(["INFO", "server"]).string ?? ""
         let version = serverInfo.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }?.dropFirst("redis_version:".count)
-        return (slotMap, (commands, version.map(String.init) ?? "unknown"))
+        self.serverVersion = version.map(String.init) ?? "unknown"
+        let timeout = try connection.command(["CONFIG", "GET", "cluster-node-timeout"]).array?.last?.string.flatMap { Int($0) }
+        self.nodeTimeout = timeout.map { .milliseconds($0) }
     }
 }
 

@@ -32,6 +32,7 @@ extension ClientSession {
             replySlot.fillError(ProxyErrors.slotNotServed)
             return true
         }
+        if self.parkIfUnreachable(master) { return true }
         self.sendBlocking(RoutedRequest(wire: command.wire, slot: keys.slot, target: .client(replySlot)), to: master, asking: false)
         return true
     }
@@ -75,9 +76,10 @@ extension ClientSession {
         self.runHeldCommands()
     }
 
-    /// Runs what arrived while a blocking command was out, until one of them blocks again.
-    private func runHeldCommands() {
-        while self.blockingLink == nil, self.isOpen, let command = self.heldCommands.popFirst() {
+    /// Runs what arrived while a blocking command was out (or a command was parked), until one of
+    /// them blocks or parks again.
+    func runHeldCommands() {
+        while !self.holdsCommands, self.isOpen, let command = self.heldCommands.popFirst() {
             self.handle(command)
         }
         self.router.scheduleFlush()

@@ -130,13 +130,16 @@ extension ClientSession {
     }
 
     /// Opens the transaction's link to the master of `slot` (any master for `nil`) and sends what
-    /// waited for it: the `MULTI` Slotgate answered, then the commands queued before.
+    /// waited for it: the `MULTI` Slotgate answered, then the commands queued before. `false` when
+    /// it could not (the reply slot has the error), or the command was parked until the master
+    /// can be reached.
     private func openLink(for slot: HashSlot?, in state: inout TransactionState, failing replySlot: ReplySlot) -> Bool {
         guard let master = self.router.master(for: slot) else {
             replySlot.fillError(ProxyErrors.slotNotServed)
             state.aborted = state.aborted || state.inMulti
             return false
         }
+        if self.parkIfUnreachable(master) { return false }
         guard let link = self.openExclusiveLink(to: master) else {
             replySlot.fillError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks))
             state.aborted = state.aborted || state.inMulti

@@ -39,8 +39,18 @@ final class ClientSession: ChannelInboundHandler {
     var transaction: TransactionState?
     /// The client's own link while a blocking command waits on it (see `ClientSession+Blocking`).
     var blockingLink: NodeLink?
-    /// Commands that arrived while a blocking command was out; they run, in order, after it.
+    /// Commands that arrived while a blocking command was out or a command was parked; they run,
+    /// in order, after it.
     var heldCommands = CircularBuffer<RESPCommand>()
+    /// A command waiting for its unreachable node (see `ClientSession+Parking`).
+    var parked: ParkedCommand?
+    /// While a parked command is tried again: when its hold runs out.
+    var parkDeadline: NIODeadline?
+    /// The command being handled now and its reply slot, for parking it.
+    private(set) var handling: (command: RESPCommand, replySlot: ReplySlot)?
+
+    /// Whether new commands must wait behind a blocking or parked one.
+    var holdsCommands: Bool { self.blockingLink != nil || self.parked != nil }
     /// Node links this client holds to itself now (transaction, blocking, subscriber links).
     var exclusiveLinkCount = 0
     /// Channels, patterns and subscriber links while subscribed (see `ClientSession+PubSub`).
@@ -76,7 +86,7 @@ final class ClientSession: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.acceptsCommands else { return }
         let command = self.unwrapInboundIn(data)
-        if self.blockingLink != nil {
+        if self.holdsCommands {
             self.heldCommands.append(command)
         } else {
             self.handle(command)
@@ -105,6 +115,13 @@ final class ClientSession: ChannelInboundHandler {
     func handle(_ command: RESPCommand) {
         let slot = ReplySlot(session: self)
         self.line.append(slot)
+        self.process(command, replySlot: slot)
+    }
+
+    /// Decides who answers a command that has its place in the line.
+    func process(_ command: RESPCommand, replySlot slot: ReplySlot) {
+        self.handling = (command, slot)
+        defer { self.handling = nil }
         let name = command.lowercasedName
         if self.connection.replyMode != .on {
             // `CLIENT REPLY ON` is answered even while replies are off.
@@ -158,6 +175,7 @@ final class ClientSession: ChannelInboundHandler {
         self.router.sessionClosed(self)
         self.line.removeAll()
         self.heldCommands.removeAll()
+        self.parked = nil
         self.context = nil
         // The node frees a blocked or transaction link only when it closes.
         self.transaction?.link?.close()

@@ -11,10 +11,10 @@ import SlotgateRESP
 extension LoopRouter {
     /// Splits a multi-key command into one sub-command per slot (in the order the slots first
     /// appear), or forwards it untouched when all its keys share a slot.
-    func split(_ command: RESPCommand, name: String, merge: CommandRole.SplitMerge, keyStep: Int, replySlot: ReplySlot) {
+    func split(_ command: RESPCommand, spec: CommandSpec, merge: CommandRole.SplitMerge, keyStep: Int, replySlot: ReplySlot) {
         let arguments = command.arguments
         guard (arguments.count - 1) % keyStep == 0 else {
-            replySlot.fillError(ProxyErrors.arity(name))
+            replySlot.fillError(ProxyErrors.arity(spec.name))
             return
         }
         var partBySlot: [HashSlot: Int] = [:]
@@ -35,7 +35,9 @@ extension LoopRouter {
             keyIndex += keyStep
         }
         guard parts.count > 1 else {
-            self.route(RoutedRequest(wire: command.wire, slot: parts.first?.slot, target: .client(replySlot)))
+            var request = RoutedRequest(wire: command.wire, slot: parts.first?.slot, target: .client(replySlot))
+            request.isReadOnly = spec.isReadOnly
+            self.route(request)
             return
         }
         let replyMerge: ReplyMerge
@@ -48,7 +50,9 @@ extension LoopRouter {
         for (index, part) in parts.enumerated() {
             var wire = ByteBuffer()
             wire.writeRESPCommand(part.arguments)
-            self.route(RoutedRequest(wire: wire, slot: part.slot, target: .part(fanOut, index: index)))
+            var request = RoutedRequest(wire: wire, slot: part.slot, target: .part(fanOut, index: index))
+            request.isReadOnly = spec.isReadOnly
+            self.route(request)
         }
     }
 

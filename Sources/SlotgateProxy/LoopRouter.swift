@@ -17,8 +17,8 @@ import SlotgateRESP
 final class LoopRouter {
     let eventLoop: any EventLoop
     let logger: Logger
-    private let settings: RouterSettings
-    private let monitor: TopologyMonitor
+    let settings: RouterSettings
+    let monitor: TopologyMonitor
     let identity: ProxyIdentity
     /// Links single clients hold to themselves, counted across all loops.
     let exclusiveLinks: ExclusiveLinkBudget
@@ -28,22 +28,28 @@ final class LoopRouter {
     let directory: RouterDirectory
     /// This loop's client sessions.
     private var sessions: [ObjectIdentifier: ClientSession] = [:]
-    private var view: ClusterView?
+    private(set) var view: ClusterView?
     private var unavailableReason = "topology discovery has not finished"
-    private var links: [LinkKey: NodeLink] = [:]
+    private(set) var links: [LinkKey: NodeLink] = [:]
 
     /// A shared link is per node and per protocol: RESP3 clients' commands go on links that said
     /// `HELLO 3`, so node replies never need converting.
-    private struct LinkKey: Hashable {
+    struct LinkKey: Hashable {
         var node: NodeAddress
         var resp3: Bool
     }
     /// Nodes that refused a connection, and when to try them again.
-    private var reconnectBackoff: [NodeAddress: (notBefore: NIODeadline, delay: TimeAmount, reason: String)] = [:]
+    var reconnectBackoff: [NodeAddress: (notBefore: NIODeadline, delay: TimeAmount, reason: String)] = [:]
+    /// Requests waiting for a node that cannot be reached (see `LoopRouter+Hold`).
+    var held: HeldRequests
+    /// Sessions whose command waits for a node that cannot be reached.
+    var parkedSessions: [ClientSession] = []
     private var linksAwaitingFlush: [NodeLink] = []
     private var sessionsAwaitingFlush: [ClientSession] = []
     private var flushScheduled = false
     private var nextKeylessShard = 0
+    /// Turn counter spreading reads over replicas (see `LoopRouter+ReadFrom`).
+    var nextReadReplica = 0
 
     init(
         eventLoop: any EventLoop,
@@ -63,6 +69,7 @@ final class LoopRouter {
         self.scripts = scripts
         self.directory = directory
         self.logger = logger
+        self.held = HeldRequests(byteBudget: settings.holdByteBudget)
     }
 
     /// Takes a new view (or news that there is none yet) from the topology monitor.
@@ -70,6 +77,9 @@ final class LoopRouter {
         switch update {
         case .available(let view):
             self.view = view
+            self.releaseHeldRequests()
+            self.retryParkedSessions()
+            self.scheduleFlush()
         case .unavailable(let reason):
             self.unavailableReason = reason
         }
@@ -79,6 +89,9 @@ final class LoopRouter {
 
     /// The `AUTH` each new node link sends first, if the cluster needs one.
     var nodeAuthCommand: ByteBuffer? { self.settings.nodeAuthCommand }
+
+    /// Whether node links say `READONLY`, so that replicas serve the reads sent to them.
+    var linksReadFromReplicas: Bool { self.settings.readPolicy != .master }
 
     /// Redirects and retries one command may take.
     var maxRedirects: Int { self.settings.maxRedirects }
@@ -139,9 +152,9 @@ final class LoopRouter {
             self.lookUpKeys(of: command, replySlot: replySlot)
         case nil:
             // The common case: every key in one slot, sent to that slot's master as the client sent it.
-            self.route(command, keys: keys, replySlot: replySlot)
+            self.route(command, keys: keys, readOnly: spec.isReadOnly, replySlot: replySlot)
         case .split(let merge, let keyStep):
-            self.split(command, name: spec.name, merge: merge, keyStep: keyStep, replySlot: replySlot)
+            self.split(command, spec: spec, merge: merge, keyStep: keyStep, replySlot: replySlot)
         case .broadcast(let merge):
             self.broadcast(command.wire, merge: merge, replySlot: replySlot, view: view)
         case .scan:
@@ -174,12 +187,14 @@ final class LoopRouter {
         }
     }
 
-    private func route(_ command: RESPCommand, keys: KeySlots, replySlot: ReplySlot) {
+    private func route(_ command: RESPCommand, keys: KeySlots, readOnly: Bool, replySlot: ReplySlot) {
         guard !keys.spansSlots else {
             replySlot.fillError(ProxyErrors.crossSlot)
             return
         }
-        self.route(RoutedRequest(wire: command.wire, slot: keys.slot, target: .client(replySlot)))
+        var request = RoutedRequest(wire: command.wire, slot: keys.slot, target: .client(replySlot))
+        request.isReadOnly = readOnly
+        self.route(request)
     }
 
     /// Asks a master which arguments are keys (see ``PendingKeyLookup``).
@@ -198,7 +213,7 @@ final class LoopRouter {
         for element in RESPReplyScanner.elements(ofArray: reply.bytes) ?? [] {
             if let key = RESPReplyScanner.bulkPayload(element) { keys.add(key) }
         }
-        self.route(lookup.command, keys: keys, replySlot: lookup.replySlot)
+        self.route(lookup.command, keys: keys, readOnly: false, replySlot: lookup.replySlot)
         self.scheduleFlush()
     }
 
@@ -208,7 +223,8 @@ final class LoopRouter {
             request.target.deliverError(ProxyErrors.noSlotMap(self.unavailableReason))
             return
         }
-        guard let target = self.master(for: request.slot) else {
+        let readsElsewhere = request.isReadOnly && self.settings.readPolicy != .master
+        guard let target = readsElsewhere ? request.slot.flatMap(self.readNode(for:)) : self.master(for: request.slot) else {
             request.target.deliverError(ProxyErrors.slotNotServed)
             return
         }
@@ -221,13 +237,19 @@ final class LoopRouter {
             link.send(request)
             return
         }
-        if let backoff = self.reconnectBackoff[node], backoff.notBefore > .now() {
-            request.target.deliverError(ProxyErrors.cannotConnect(node, backoff.reason))
+        if self.held.isHolding(for: node) || self.isBackingOff(from: node) {
+            self.hold(request, for: node)
             return
         }
         let link = self.openLink(to: node, owner: self, resp3: request.resp3)
         self.links[key] = link
         link.send(request)
+    }
+
+    /// Whether `node` refused a connection recently and is not to be tried again yet.
+    func isBackingOff(from node: NodeAddress) -> Bool {
+        guard let backoff = self.reconnectBackoff[node] else { return false }
+        return backoff.notBefore > .now()
     }
 
     /// Opens a link to `node` that reports to `owner`; requests may be sent on it at once.
@@ -260,7 +282,15 @@ final class LoopRouter {
     /// here, because they mean the command did not run; every other reply goes on as it is.
     func link(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
         guard request.target.isAwaited else { return }
-        if reply.kind == .error && request.attempts < self.settings.maxRedirects {
+        guard reply.kind == .error else {
+            request.target.deliver(reply)
+            return
+        }
+        if reply.isError(startingWith: "TRYAGAIN") || reply.isError(startingWith: "CLUSTERDOWN") {
+            self.retryLater(request, failing: reply, from: link.address)
+            return
+        }
+        if request.attempts < self.settings.maxRedirects {
             var retry = request
             retry.attempts += 1
             if reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK "), let redirect = Redirect(errorText: reply.lineText) {
@@ -276,18 +306,29 @@ final class LoopRouter {
                 link.send(retry)
                 return
             }
-            if reply.isError(startingWith: "TRYAGAIN") || reply.isError(startingWith: "CLUSTERDOWN") {
-                self.monitor.requestRefresh()
-                let delay = self.settings.retryDelay * Int64(1 << min(request.attempts, 6))
-                let pending = NIOLoopBound((router: self, request: retry), eventLoop: self.eventLoop)
-                self.eventLoop.scheduleTask(in: delay) {
-                    pending.value.router.route(pending.value.request)
-                    pending.value.router.scheduleFlush()
-                }
-                return
-            }
         }
         request.target.deliver(reply)
+    }
+
+    /// `TRYAGAIN` (keys mid-migration) or `CLUSTERDOWN` (the cluster lost a master and has not
+    /// recovered yet): the command did not run. It is routed again, after a pause growing from
+    /// `retryDelay`, under the newest map, for as long as the failover hold lasts.
+    private func retryLater(_ request: RoutedRequest, failing reply: FramedReply, from node: NodeAddress) {
+        let now = NIODeadline.now()
+        var retry = request
+        retry.holdDeadline = request.holdDeadline ?? now + self.failoverHold
+        retry.attempts += 1
+        guard retry.holdDeadline! > now else {
+            request.target.deliver(reply)
+            return
+        }
+        self.monitor.requestRefresh()
+        let delay = min(self.settings.retryDelay * Int64(1 << min(request.attempts, 6)), Self.tickInterval * 4)
+        let pending = NIOLoopBound((router: self, request: retry), eventLoop: self.eventLoop)
+        self.eventLoop.scheduleTask(in: delay) {
+            pending.value.router.resend(pending.value.request, lastSentTo: node)
+            pending.value.router.scheduleFlush()
+        }
     }
 
     private func follow(_ redirect: Redirect, _ request: RoutedRequest) {
@@ -310,20 +351,51 @@ final class LoopRouter {
         if self.links[key] === link {
             self.links[key] = nil
         }
-        if connectFailed {
-            let previous = self.reconnectBackoff[link.address]?.delay
-            let delay = previous.map { min($0 * 2, self.settings.maxReconnectDelay) } ?? self.settings.reconnectDelay
-            self.reconnectBackoff[link.address] = (
-                .now() + delay, delay, "connection refused or timed out; retrying in \(delay.nanoseconds / 1_000_000) ms"
-            )
-        } else {
-            self.reconnectBackoff[link.address] = nil
+        if !connectFailed {
+            self.logger.warning("node link lost", metadata: ["upstream.node": "\(link.address)", "requests.failed": "\(requestsFailed)"])
         }
-        self.logger.warning(
-            connectFailed ? "cannot connect to node" : "node link lost",
-            metadata: ["upstream.node": "\(link.address)", "requests.failed": "\(requestsFailed)"]
-        )
         self.monitor.requestRefresh()
+    }
+
+    /// Requests a shared link gives back unanswered because sending them again is safe: routed
+    /// afresh, they wait for the node (or its successor) if it is still unreachable.
+    func link(_ link: NodeLink, returned requests: CircularBuffer<RoutedRequest>, reason: String) {
+        for request in requests where request.target.isAwaited {
+            self.resend(request, lastSentTo: link.address)
+        }
+    }
+
+    /// Sends a request that did not run again: by its slot under the newest map, or, without a
+    /// slot (a part of a command sent to every master), to the same node.
+    func resend(_ request: RoutedRequest, lastSentTo node: NodeAddress) {
+        if request.slot == nil {
+            self.send(request, to: node)
+        } else {
+            self.route(request)
+        }
+    }
+
+    /// Any link to `node` failed to connect: wait before trying it again, a little longer each
+    /// time, with jitter so that every loop does not knock at once. Logged once per outage.
+    func nodeRefusedConnection(_ node: NodeAddress, error: any Error) {
+        let previous = self.reconnectBackoff[node]?.delay
+        let delay = previous.map { min($0 * 2, self.settings.maxReconnectDelay) } ?? self.settings.reconnectDelay
+        let jittered = TimeAmount.nanoseconds(Int64(Double(delay.nanoseconds) * Double.random(in: 0.75...1.25)))
+        let reason = ProxyErrors.connectFailureReason(error)
+        self.reconnectBackoff[node] = (.now() + jittered, delay, reason)
+        if previous == nil {
+            self.logger.warning(
+                "cannot connect to node; its requests wait for it or its successor",
+                metadata: ["upstream.node": "\(node)", "error": "\(reason)", "failover_hold.ms": "\(self.failoverHold.nanoseconds / 1_000_000)"]
+            )
+        }
+        self.monitor.requestRefresh()
+    }
+
+    /// A link to `node` connected: the node is reachable again.
+    func nodeConnected(_ node: NodeAddress) {
+        guard self.reconnectBackoff.removeValue(forKey: node) != nil else { return }
+        self.logger.info("node reachable again", metadata: ["upstream.node": "\(node)"])
     }
 
     // MARK: - Clients

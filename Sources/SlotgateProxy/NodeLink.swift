@@ -15,7 +15,10 @@ import SlotgateRESP
 /// a queue of the requests in flight and matches each framed reply to the oldest. While the TCP
 /// connection is being made, requests wait in the queue and their bytes wait in `unsent`.
 /// When the connection drops, every request in flight is answered with an error naming the node
-/// and never re-sent: it may have run.
+/// and never re-sent, since it may have run; only read-only requests, and requests that never left
+/// because the connection failed, go back to the owner to be sent again. A node that stops
+/// answering is noticed by ``isOverdue(at:limit:)``: the router closes the link after the request
+/// timeout, so one stalled node cannot hold its clients forever.
 final class NodeLink {
     let address: NodeAddress
     private unowned let router: LoopRouter
@@ -30,8 +33,10 @@ final class NodeLink {
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
     private var isClosed = false
-    /// Replies to the proxy's own `AUTH` and `HELLO 3`, not to anyone's request.
-    private var authRepliesToDrop = 0
+    /// Replies to the proxy's own `AUTH`, `HELLO 3` and `READONLY`, not to anyone's request.
+    private var setupRepliesToDrop = 0
+    /// Since when the oldest request in flight has waited without the node answering anything.
+    private var waitingSince: NIODeadline?
 
     /// A subscriber link: the node speaks when it has messages, not once per request, so every
     /// frame goes to the owner as a push and no request waits for a reply.
@@ -49,6 +54,9 @@ final class NodeLink {
     /// Queues a request and writes it, or keeps its bytes until the connection is up.
     func send(_ request: RoutedRequest) {
         if !self.carriesPushes {
+            if self.inFlight.isEmpty {
+                self.waitingSince = .now()
+            }
             self.inFlight.append(request)
         }
         guard let context = self.context else {
@@ -75,6 +83,12 @@ final class NodeLink {
     /// Whether requests sent on the link still wait for their replies.
     var hasRequestsInFlight: Bool { !self.inFlight.isEmpty }
 
+    /// Whether the node has left a request unanswered, and been silent, for longer than `limit`.
+    func isOverdue(at now: NIODeadline, limit: TimeAmount) -> Bool {
+        guard let waitingSince = self.waitingSince, !self.inFlight.isEmpty else { return false }
+        return now - waitingSince > limit
+    }
+
     /// The connection is up: write what waited for it.
     func connected(_ context: ChannelHandlerContext) {
         guard !self.isClosed else {
@@ -82,13 +96,18 @@ final class NodeLink {
             return
         }
         self.context = context
+        self.router.nodeConnected(self.address)
         if let auth = self.router.nodeAuthCommand {
-            self.authRepliesToDrop += 1
+            self.setupRepliesToDrop += 1
             self.outbound.write(auth, to: context)
         }
         if self.resp3 {
-            self.authRepliesToDrop += 1
+            self.setupRepliesToDrop += 1
             self.outbound.write(ProxyReplies.hello3Command, to: context)
+        }
+        if self.router.linksReadFromReplicas {
+            self.setupRepliesToDrop += 1
+            self.outbound.write(ProxyReplies.readOnlyCommand, to: context)
         }
         for bytes in self.unsent {
             self.outbound.write(bytes, to: context)
@@ -100,13 +119,14 @@ final class NodeLink {
     /// Bytes from the node: frame them and hand each reply to the router with its request.
     func received(_ bytes: ByteBuffer) {
         self.framer.feed(bytes)
+        defer { self.waitingSince = self.inFlight.isEmpty ? nil : .now() }
         do {
             while let reply = try self.framer.next() {
-                if self.authRepliesToDrop > 0 {
-                    self.authRepliesToDrop -= 1
+                if self.setupRepliesToDrop > 0 {
+                    self.setupRepliesToDrop -= 1
                     if reply.kind == .error {
                         self.router.logger.error(
-                            "node refused the link's AUTH or HELLO 3",
+                            "node refused the link's AUTH, HELLO 3 or READONLY",
                             metadata: ["upstream.node": "\(self.address)", "reply": "\(reply.lineText)"]
                         )
                     }
@@ -130,9 +150,10 @@ final class NodeLink {
         }
     }
 
-    /// The connection could not be made: nothing was sent, so say exactly that.
+    /// The connection could not be made: nothing was sent, so every request may be sent again.
     func connectFailed(_ error: any Error) {
-        self.close(answering: ProxyErrors.cannotConnect(self.address, "\(error)"), connectFailed: true)
+        self.router.nodeRefusedConnection(self.address, error: error)
+        self.close(failing: ProxyErrors.cannotConnect(self.address, ProxyErrors.connectFailureReason(error)), connectFailed: true) { $0 }
     }
 
     /// Closes the connection on purpose; requests still in flight are answered as for a drop.
@@ -141,21 +162,55 @@ final class NodeLink {
         self.disconnected()
     }
 
-    /// The connection dropped: requests in flight may have run on the node.
+    /// The connection dropped: requests in flight may have run on the node, so only read-only
+    /// ones are sent again.
     func disconnected() {
-        self.close(answering: ProxyErrors.linkLost(self.address), connectFailed: false)
+        self.close(failing: ProxyErrors.linkLost(self.address), connectFailed: false, resending: Self.readOnlyRetry)
     }
 
-    private func close(answering message: String, connectFailed: Bool) {
+    /// The node left a request unanswered past `limit`: the link is given up (replies still to
+    /// come would arrive out of turn) and its requests fail; they may have run.
+    func timedOut(after limit: TimeAmount) {
+        self.router.logger.warning(
+            "node did not answer in time; closing the link",
+            metadata: ["upstream.node": "\(self.address)", "timeout.ms": "\(limit.nanoseconds / 1_000_000)"]
+        )
+        self.context?.close(promise: nil)
+        self.close(failing: ProxyErrors.requestTimedOut(self.address, limit), connectFailed: false) { _ in nil }
+    }
+
+    /// A read-only request, counted as one more attempt, while it has attempts left.
+    private static func readOnlyRetry(_ request: RoutedRequest) -> RoutedRequest? {
+        guard request.isReadOnly else { return nil }
+        var retry = request
+        retry.attempts += 1
+        return retry
+    }
+
+    /// Ends the link: the owner hears of it first, then `resending` picks the requests to give back
+    /// to it, and the others are answered with `message`.
+    private func close(failing message: String, connectFailed: Bool, resending: (RoutedRequest) -> RoutedRequest?) {
         guard !self.isClosed else { return }
         self.isClosed = true
         self.context = nil
         self.unsent.removeAll()
-        let failed = self.inFlight
+        let pending = self.inFlight
         self.inFlight.removeAll()
+        var returned = CircularBuffer<RoutedRequest>()
+        var failed: [RoutedRequest] = []
+        for request in pending {
+            if let retry = resending(request), retry.attempts <= self.router.maxRedirects {
+                returned.append(retry)
+            } else {
+                failed.append(request)
+            }
+        }
         self.owner?.linkClosed(self, connectFailed: connectFailed, requestsFailed: failed.count)
         for request in failed {
             request.target.deliverError(message)
+        }
+        if !returned.isEmpty {
+            self.owner?.link(self, returned: returned, reason: message)
         }
     }
 }

@@ -2,6 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import NIOCore
 import SlotgateRESP
 
 /// Whoever a ``NodeLink`` reports to: the loop's router for the shared links, a client session
@@ -16,9 +17,21 @@ protocol NodeLinkOwner: AnyObject {
     /// The link is gone: it never connected (`connectFailed`), or it dropped. Its requests in
     /// flight have already been answered with errors.
     func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int)
+
+    /// Requests the link gives back unanswered, after ``linkClosed(_:connectFailed:requestsFailed:)``,
+    /// because sending them again is safe: they never left (the connection failed), or they only
+    /// read. `reason` is what they would have been answered with.
+    func link(_ link: NodeLink, returned requests: CircularBuffer<RoutedRequest>, reason: String)
 }
 
 extension NodeLinkOwner {
     /// Owners without subscriber links hear no pushes.
     func link(_ link: NodeLink, pushed frame: FramedReply) {}
+
+    /// Owners that do not send requests again answer them with the reason.
+    func link(_ link: NodeLink, returned requests: CircularBuffer<RoutedRequest>, reason: String) {
+        for request in requests {
+            request.target.deliverError(reason)
+        }
+    }
 }

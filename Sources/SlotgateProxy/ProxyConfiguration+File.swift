@@ -92,6 +92,11 @@ extension ProxyConfiguration {
         "cluster-password": { $0.clusterPassword = $1 == "\"\"" ? "" : $1 },
         "max-exclusive-links-per-client": { $0.maxExclusiveLinksPerClient = try integer($1, in: 3...1024) },
         "max-exclusive-links": { $0.maxExclusiveLinks = try integer($1, in: 1...1_000_000) },
+        "failover-hold": { $0.failoverHold = $1.lowercased() == "auto" ? nil : .milliseconds(try integer($1, in: 0...3_600_000)) },
+        "failover-hold-max-memory": { $0.failoverHoldMaxMemory = try byteSize($1, in: 0...(Int(Int32.max) * 2)) },
+        "request-timeout": { $0.requestTimeout = .milliseconds(try integer($1, in: 0...86_400_000)) },
+        "read-from": { $0.readPolicy = try readPolicy($1) },
+        "replica-max-lag": { $0.replicaMaxLag = try integer($1, in: 0...86_400) },
         "proto-max-bulk-len": { $0.protoMaxBulkLength = try byteSize($1, in: 1024...(Int(Int32.max) * 2)) },
     ]
 
@@ -117,6 +122,13 @@ extension ProxyConfiguration {
             throw ConfigurationError("'\(text)' is outside \(range.lowerBound)..\(range.upperBound) bytes")
         }
         return value
+    }
+
+    static func readPolicy(_ text: String) throws(ConfigurationError) -> ReadPolicy {
+        guard let policy = ReadPolicy(rawValue: text.lowercased()) else {
+            throw ConfigurationError("'\(text)' is not a read-from policy (\(ReadPolicy.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return policy
     }
 
     static func logLevel(_ text: String) throws(ConfigurationError) -> Logger.Level {

@@ -28,7 +28,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var topologyMinimumRefreshInterval: Duration
     /// Limit on connecting to a node (`connect-timeout`, ms); also bounds the monitor's replies.
     public var connectTimeout: Duration
-    /// Redirects (MOVED/ASK) and retries (TRYAGAIN/CLUSTERDOWN) per command (`max-redirects`).
+    /// Redirects (MOVED/ASK) per command (`max-redirects`).
     public var maxRedirects: Int
     /// Largest bulk argument a client may send (`proto-max-bulk-len`).
     public var protoMaxBulkLength: Int
@@ -48,6 +48,18 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var maxExclusiveLinks: Int
     /// The same for one client (`max-exclusive-links-per-client`).
     public var maxExclusiveLinksPerClient: Int
+    /// How long requests for an unreachable master wait for a replica to take over
+    /// (`failover-hold`, ms); `nil` (`auto`) means the cluster's node timeout plus 5 s.
+    public var failoverHold: Duration?
+    /// Most request bytes held for failovers at once, across the proxy (`failover-hold-max-memory`).
+    public var failoverHoldMaxMemory: Int
+    /// Longest a node may leave a request unanswered before its link is given up and the requests
+    /// on it fail (`request-timeout`, ms); zero for no limit.
+    public var requestTimeout: Duration
+    /// Where read-only commands go (`read-from`).
+    public var readPolicy: ReadPolicy
+    /// Most replication lag, in seconds, of a replica that serves reads (`replica-max-lag`).
+    public var replicaMaxLag: Int
 
     public init(
         bind: String = "127.0.0.1",
@@ -64,6 +76,11 @@ public struct ProxyConfiguration: Sendable, Equatable {
         announcePort: Int = 0,
         maxExclusiveLinks: Int = 10000,
         maxExclusiveLinksPerClient: Int = 16,
+        failoverHold: Duration? = nil,
+        failoverHoldMaxMemory: Int = 64 * 1024 * 1024,
+        requestTimeout: Duration = .seconds(5),
+        readPolicy: ReadPolicy = .master,
+        replicaMaxLag: Int = 10,
         requirePassword: String = "",
         clusterUser: String = "",
         clusterPassword: String = ""
@@ -82,6 +99,11 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.announcePort = announcePort
         self.maxExclusiveLinks = maxExclusiveLinks
         self.maxExclusiveLinksPerClient = maxExclusiveLinksPerClient
+        self.failoverHold = failoverHold
+        self.failoverHoldMaxMemory = failoverHoldMaxMemory
+        self.requestTimeout = requestTimeout
+        self.readPolicy = readPolicy
+        self.replicaMaxLag = replicaMaxLag
         self.requirePassword = requirePassword
         self.clusterUser = clusterUser
         self.clusterPassword = clusterPassword

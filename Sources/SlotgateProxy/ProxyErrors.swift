@@ -2,6 +2,9 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import Foundation
+import NIOCore
+import NIOPosix
 import SlotgateCluster
 
 /// Every error text Slotgate itself sends to clients, in one place, so wording stays consistent
@@ -90,5 +93,34 @@ enum ProxyErrors {
     /// The command never reached the node.
     static func cannotConnect(_ node: NodeAddress, _ reason: String) -> String {
         "ERR Slotgate cannot connect to node \(node): \(reason)"
+    }
+
+    /// The node could not be reached and no other node took over its slots while the request waited.
+    static func nodeUnreachable(_ node: NodeAddress, _ reason: String, held: TimeAmount) -> String {
+        "CLUSTERDOWN node \(node) is unreachable (\(reason)) and no replica took over its slots within \(held.nanoseconds / 1_000_000) ms"
+    }
+
+    /// The failover hold is full: the request fails at once instead of waiting.
+    static func holdBudgetSpent(_ node: NodeAddress, _ reason: String, budget: Int) -> String {
+        "CLUSTERDOWN node \(node) is unreachable (\(reason)) and the \(budget) bytes of requests Slotgate holds for a failover are spent"
+    }
+
+    /// The node did not answer in time; the command reached it and may have run.
+    static func requestTimedOut(_ node: NodeAddress, _ limit: TimeAmount) -> String {
+        "ERR Slotgate got no reply from node \(node) within \(limit.nanoseconds / 1_000_000) ms; the command may have been executed"
+    }
+
+    /// A short reason for a failed connection, such as `Connection refused` or `connect timed out`.
+    static func connectFailureReason(_ error: any Error) -> String {
+        switch error {
+        case let error as NIOConnectionError:
+            return error.connectionErrors.first.map { Self.connectFailureReason($0.error) } ?? "no address to connect to"
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode))
+        case ChannelError.connectTimeout(let limit):
+            return "connect timed out after \(limit.nanoseconds / 1_000_000) ms"
+        default:
+            return "\(error)"
+        }
     }
 }

@@ -31,18 +31,14 @@ public final class ProxyServer: Sendable {
                 refreshInterval: configuration.topologyRefreshInterval,
                 minimumRefreshInterval: configuration.topologyMinimumRefreshInterval,
                 nodeTimeout: configuration.connectTimeout,
-                credentials: configuration.clusterCredentials
+                credentials: configuration.clusterCredentials,
+                replicaMaxLag: configuration.readPolicy == .master ? nil : configuration.replicaMaxLag
             ),
             logger: logger
         )
         let settings = RouterSettings(
             maxRedirects: configuration.maxRedirects,
-            connectTimeout: .nanoseconds(
-                Int64(
-                    configuration.connectTimeout.components.seconds * 1_000_000_000
-                        + configuration.connectTimeout.components.attoseconds / 1_000_000_000
-                )
-            ),
+            connectTimeout: TimeAmount(configuration.connectTimeout),
             retryDelay: .milliseconds(10),
             reconnectDelay: .milliseconds(50),
             maxReconnectDelay: .seconds(2),
@@ -51,7 +47,12 @@ public final class ProxyServer: Sendable {
                 var command = ByteBuffer()
                 command.writeRESPCommand(arguments)
                 return command
-            }
+            },
+            failoverHold: configuration.failoverHold.map(TimeAmount.init),
+            electionAllowance: .seconds(5),
+            holdByteBudget: configuration.failoverHoldMaxMemory / configuration.eventLoopThreads,
+            requestTimeout: configuration.requestTimeout == .zero ? nil : TimeAmount(configuration.requestTimeout),
+            readPolicy: configuration.readPolicy
         )
         let identity = ProxyIdentity()
         let exclusiveLinks = ExclusiveLinkBudget(
@@ -82,6 +83,9 @@ public final class ProxyServer: Sendable {
         }
         let allRouters = routers
         directory.register(allRouters)
+        for router in allRouters {
+            router.eventLoop.execute { router.value.startTicking() }
+        }
         monitor.start { update in
             for router in allRouters {
                 router.eventLoop.execute { router.value.install(update) }

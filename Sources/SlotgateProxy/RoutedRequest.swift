@@ -23,6 +23,11 @@ struct RoutedRequest {
     var attempts: Int = 0
     /// The script of this `EVALSHA` was loaded again after a NOSCRIPT; it is not tried twice.
     var reloadedScript = false
+    /// The command only reads: it may go to a replica (`read-from`), and it is sent again rather
+    /// than failed when its link drops before the reply.
+    var isReadOnly = false
+    /// Set once the request waits for its node (see ``HeldRequests``): when it stops waiting.
+    var holdDeadline: NIODeadline?
 
     init(wire: ByteBuffer, slot: HashSlot?, target: ReplyTarget, resp3: Bool? = nil) {
         self.wire = wire

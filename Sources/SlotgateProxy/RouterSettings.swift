@@ -19,4 +19,15 @@ struct RouterSettings: Sendable {
     var authenticator: ClientAuthenticator
     /// `AUTH` sent first on every node link (`cluster-user`, `cluster-password`); `nil` for none.
     var nodeAuthCommand: ByteBuffer?
+    /// How long requests wait for an unreachable master to be replaced (`failover-hold`); `nil`
+    /// means the cluster's node timeout plus `electionAllowance`.
+    var failoverHold: TimeAmount?
+    var electionAllowance: TimeAmount
+    /// Most request bytes one loop holds for a failover (its share of `failover-hold-max-memory`).
+    var holdByteBudget: Int
+    /// Longest a node may leave a request unanswered before its link is given up (`request-timeout`);
+    /// `nil` for no limit.
+    var requestTimeout: TimeAmount?
+    /// Where read-only commands go (`read-from`).
+    var readPolicy: ReadPolicy
 }

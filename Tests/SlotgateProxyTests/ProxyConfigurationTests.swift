@@ -66,6 +66,11 @@ struct ProxyConfigurationTests {
             connect-timeout 250
             max-redirects 0
             proto-max-bulk-len 64mb
+            failover-hold 2500
+            failover-hold-max-memory 1mb
+            request-timeout 0
+            read-from Prefer-Replica
+            replica-max-lag 3
             """
         let configuration = try Self.parse(text)
         #expect(configuration.bind == "0.0.0.0")
@@ -82,6 +87,21 @@ struct ProxyConfigurationTests {
         #expect(configuration.connectTimeout == .milliseconds(250))
         #expect(configuration.maxRedirects == 0)
         #expect(configuration.protoMaxBulkLength == 64 * 1024 * 1024)
+        #expect(configuration.failoverHold == .milliseconds(2500))
+        #expect(configuration.failoverHoldMaxMemory == 1024 * 1024)
+        #expect(configuration.requestTimeout == .zero)
+        #expect(configuration.readPolicy == .preferReplica)
+        #expect(configuration.replicaMaxLag == 3)
+    }
+
+    @Test("failover-hold takes auto or milliseconds; read-from names a policy")
+    func failoverHoldAndReadFrom() throws {
+        #expect(try Self.parse("failover-hold AUTO\n").failoverHold == nil)
+        #expect(try Self.parse("failover-hold 0\n").failoverHold == .zero)
+        #expect(Self.rejection("failover-hold soon\n") == "conf:1: 'soon' is not a whole number from 0 to 3600000")
+        #expect(
+            Self.rejection("read-from slaves\n") == "conf:1: 'slaves' is not a read-from policy (master, prefer-replica, replica, nearest)"
+        )
     }
 
     @Test("seeds from the file replace the default seed; repeated cluster lines add up")
@@ -259,7 +279,8 @@ struct ProxyConfigurationTests {
             directives == [
                 "bind", "port", "cluster", "topology-refresh-interval", "topology-refresh-min-interval", "connect-timeout",
                 "max-redirects", "proto-max-bulk-len", "threads", "log-level", "cluster-announce-ip", "cluster-announce-port", "max-exclusive-links",
-                "max-exclusive-links-per-client", "requirepass", "cluster-user", "cluster-password",
+                "max-exclusive-links-per-client", "requirepass", "cluster-user", "cluster-password", "failover-hold",
+                "failover-hold-max-memory", "request-timeout", "read-from", "replica-max-lag",
             ]
         )
         #expect(try ProxyConfiguration(parsing: shownDefaults.joined(separator: "\n"), fileName: "uncommented") == ProxyConfiguration())

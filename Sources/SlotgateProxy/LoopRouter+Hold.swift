@@ -1,0 +1,95 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Logging
+import NIOCore
+import SlotgateCluster
+
+/// The failover hold, and the router's housekeeping tick.
+///
+/// Requests for a node that refuses connections wait in ``HeldRequests`` until a new slot map
+/// names another master for their slots, or the node can be tried again, or the hold runs out.
+/// The tick also closes links whose node stopped answering (the request timeout) and links to
+/// nodes that left the cluster.
+extension LoopRouter {
+    /// How often the housekeeping tick runs.
+    static let tickInterval = TimeAmount.milliseconds(50)
+
+    /// How long a request may wait for an unreachable node: the configured `failover-hold`, or by
+    /// default the cluster's own node timeout plus time for an election.
+    var failoverHold: TimeAmount {
+        if let configured = self.settings.failoverHold { return configured }
+        return TimeAmount(self.view?.nodeTimeout ?? .seconds(15)) + self.settings.electionAllowance
+    }
+
+    /// Holds `request` until `node` (or its successor) can take it; fails it at once when the hold
+    /// is over or the budget is spent.
+    func hold(_ request: RoutedRequest, for node: NodeAddress) {
+        let now = NIODeadline.now()
+        let deadline = request.holdDeadline ?? now + self.failoverHold
+        let reason = self.reconnectBackoff[node]?.reason ?? "no connection"
+        guard deadline > now else {
+            request.target.deliverError(ProxyErrors.nodeUnreachable(node, reason, held: self.failoverHold))
+            return
+        }
+        var waiting = request
+        waiting.holdDeadline = deadline
+        guard self.held.hold(waiting, for: node) else {
+            request.target.deliverError(ProxyErrors.holdBudgetSpent(node, reason, budget: self.held.byteBudget))
+            return
+        }
+        self.monitor.requestRefresh()
+    }
+
+    /// Sends every held request on again, oldest first: by its slot under the current map, or to
+    /// its node for a request without one. Those whose node is still unreachable wait again.
+    func releaseHeldRequests() {
+        guard !self.held.isEmpty else { return }
+        for entry in self.held.releaseAll() where entry.request.target.isAwaited {
+            self.resend(entry.request, lastSentTo: entry.node)
+        }
+    }
+
+    /// Tries `session`'s parked command again on the next tick or slot map.
+    func park(_ session: ClientSession) {
+        self.parkedSessions.append(session)
+        self.monitor.requestRefresh()
+    }
+
+    /// Tries every parked command again; those whose node still refuses park again.
+    func retryParkedSessions() {
+        guard !self.parkedSessions.isEmpty else { return }
+        let sessions = self.parkedSessions
+        self.parkedSessions.removeAll()
+        for session in sessions {
+            session.retryParked()
+        }
+    }
+
+    /// Starts the housekeeping tick on this router's loop.
+    func startTicking() {
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.eventLoop.scheduleRepeatedTask(initialDelay: Self.tickInterval, delay: Self.tickInterval) { _ in
+            loopBound.value.tick()
+        }
+    }
+
+    private func tick() {
+        let now = NIODeadline.now()
+        if let limit = self.settings.requestTimeout {
+            for link in self.links.values where link.isOverdue(at: now, limit: limit) {
+                link.timedOut(after: limit)
+            }
+        }
+        if let nodes = self.view.map({ Set($0.slotMap.allNodes) }) {
+            for link in self.links.values where !nodes.contains(link.address) && !link.hasRequestsInFlight {
+                self.logger.info("closing the link to a node that left the cluster", metadata: ["upstream.node": "\(link.address)"])
+                link.close()
+            }
+        }
+        self.releaseHeldRequests()
+        self.retryParkedSessions()
+        self.scheduleFlush()
+    }
+}
