@@ -99,7 +99,7 @@ extension ClientSession {
             }
             guard self.openLink(for: slot, in: &state, failing: replySlot) else { return }
         }
-        state.link!.send(RoutedRequest(wire: command.wire, slot: state.slot, target: .client(replySlot)))
+        state.send(RoutedRequest(wire: command.wire, slot: state.slot, target: .client(replySlot)))
     }
 
     /// `EXEC` or `DISCARD`: runs or drops the transaction on its node; the reply ends it.
@@ -119,14 +119,14 @@ extension ClientSession {
             // Only keyless commands were queued: any master can run them.
             guard self.openLink(for: nil, in: &state, failing: replySlot) else { return }
         }
-        guard let link = state.link else {
+        guard state.link != nil else {
             // Nothing reached a node: an empty transaction.
             replySlot.fill(name == "exec" ? ProxyReplies.emptyArray : ProxyReplies.ok)
             state.close()
             return
         }
         state.ending = true
-        link.send(RoutedRequest(wire: command.wire, slot: state.slot, target: .client(replySlot)))
+        state.send(RoutedRequest(wire: command.wire, slot: state.slot, target: .client(replySlot)))
     }
 
     /// Opens the transaction's link to the master of `slot` (any master for `nil`) and sends what
@@ -149,27 +149,68 @@ extension ClientSession {
         state.slot = slot
         if state.multiPending {
             state.multiPending = false
-            link.send(RoutedRequest(wire: ProxyReplies.multiCommand, slot: slot, target: .discard))
+            state.replayable = []
+            state.send(RoutedRequest(wire: ProxyReplies.multiCommand, slot: slot, target: .discard))
         }
         for command in state.deferred {
-            link.send(RoutedRequest(wire: command.wire, slot: slot, target: .discard))
+            state.send(RoutedRequest(wire: command.wire, slot: slot, target: .discard))
         }
         state.deferred.removeAll()
         return true
     }
 
     /// A reply on the transaction's link. A redirect means the slot moved since the transaction
-    /// began; it is never followed (the transaction is bound to its node) but reported, and the
-    /// node itself aborts the transaction at `EXEC`.
+    /// began. Inside `MULTI` nothing has run yet, so the whole transaction moves to the node the
+    /// redirect names (see ``TransactionState/replayable``). A transaction that began with `WATCH`
+    /// cannot move: the redirect is reported and the node itself aborts it at `EXEC`.
     func transactionLink(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
-        if reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") {
+        guard var state = self.transaction, state.link === link else { return }
+        let redirect = reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") ? Redirect(errorText: reply.lineText) : nil
+        if let redirect, state.replayable != nil, state.moves < self.router.maxRedirects {
+            self.move(&state, to: redirect)
+            self.transaction = state
+            return
+        }
+        if redirect != nil {
             request.target.deliverError(ProxyErrors.movedDuringTransaction(reply.lineText))
-            self.transaction?.aborted = true
+            state.aborted = true
         } else {
             request.target.deliver(reply)
         }
-        if self.transaction?.ending == true && !link.hasRequestsInFlight {
+        state.repliesSeen += 1
+        self.transaction = state
+        if state.ending && !link.hasRequestsInFlight {
             self.endTransaction()
+        }
+    }
+
+    /// Sends the transaction again, from `MULTI`, to the node `redirect` names, on a new link;
+    /// requests already answered are sent again with their replies dropped. After an `ASK`, the
+    /// `ASKING` before `MULTI` lets the importing node take the whole transaction.
+    private func move(_ state: inout TransactionState, to redirect: Redirect) {
+        let requests = state.replayable ?? []
+        let answered = state.repliesSeen
+        let abandoned = state.link
+        state.link = nil
+        self.transaction?.link = nil
+        abandoned?.abandon()
+        guard let link = self.openExclusiveLink(to: redirect.target) else {
+            state.broken = ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks)
+            for request in requests.dropFirst(answered) { request.target.deliverError(state.broken!) }
+            return
+        }
+        self.router.topologyChanged()
+        state.link = link
+        state.moves += 1
+        state.repliesSeen = 0
+        state.replayable = []
+        if redirect.kind == .ask {
+            state.send(RoutedRequest(wire: ProxyReplies.askingCommand, slot: nil, target: .discard))
+        }
+        for (index, request) in requests.enumerated() {
+            var again = request
+            if index < answered { again.target = .discard }
+            state.send(again)
         }
     }
 

@@ -82,8 +82,8 @@ extension LoopRouter {
                 link.timedOut(after: limit)
             }
         }
-        if let nodes = self.view.map({ Set($0.slotMap.allNodes) }) {
-            for link in self.links.values where !nodes.contains(link.address) && !link.hasRequestsInFlight {
+        if !self.departedNodes.isEmpty {
+            for link in self.links.values where self.departedNodes.contains(link.address) && !link.hasRequestsInFlight {
                 self.logger.info("closing the link to a node that left the cluster", metadata: ["upstream.node": "\(link.address)"])
                 link.close()
             }

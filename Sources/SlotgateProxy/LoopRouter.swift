@@ -8,6 +8,10 @@ import NIOPosix
 import SlotgateCluster
 import SlotgateRESP
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Routes the commands of one event loop's clients to the cluster.
 ///
 /// Each event loop has exactly one router, and everything it owns — the current cluster view, its
@@ -42,6 +46,9 @@ final class LoopRouter {
     var reconnectBackoff: [NodeAddress: (notBefore: NIODeadline, delay: TimeAmount, reason: String)] = [:]
     /// Requests waiting for a node that cannot be reached (see `LoopRouter+Hold`).
     var held: HeldRequests
+    /// Nodes that left the slot map; their links close once idle (see `LoopRouter+Hold`). Only
+    /// these: a link to a node not in the map yet (reached by a MOVED before the refresh) stays.
+    var departedNodes: Set<NodeAddress> = []
     /// Sessions whose command waits for a node that cannot be reached.
     var parkedSessions: [ClientSession] = []
     private var linksAwaitingFlush: [NodeLink] = []
@@ -76,6 +83,10 @@ final class LoopRouter {
     func install(_ update: TopologyUpdate) {
         switch update {
         case .available(let view):
+            if let previous = self.view {
+                self.departedNodes.formUnion(Set(previous.slotMap.allNodes).subtracting(view.slotMap.allNodes))
+            }
+            self.departedNodes.subtract(view.slotMap.allNodes)
             self.view = view
             self.releaseHeldRequests()
             self.retryParkedSessions()
@@ -252,6 +263,21 @@ final class LoopRouter {
         return backoff.notBefore > .now()
     }
 
+    /// TCP keepalive on node links: a peer that vanished without a word (a host gone, a cable
+    /// pulled) is noticed after 30 s of silence plus 3 unanswered probes 10 s apart.
+    private static let keepaliveIdle = ChannelOptions.Types.SocketOption(
+        level: .init(rawValue: Int32(IPPROTO_TCP)),
+        name: .init(rawValue: TCP_KEEPIDLE)
+    )
+    private static let keepaliveInterval = ChannelOptions.Types.SocketOption(
+        level: .init(rawValue: Int32(IPPROTO_TCP)),
+        name: .init(rawValue: TCP_KEEPINTVL)
+    )
+    private static let keepaliveProbes = ChannelOptions.Types.SocketOption(
+        level: .init(rawValue: Int32(IPPROTO_TCP)),
+        name: .init(rawValue: TCP_KEEPCNT)
+    )
+
     /// Opens a link to `node` that reports to `owner`; requests may be sent on it at once.
     func openLink(to node: NodeAddress, owner: any NodeLinkOwner, carriesPushes: Bool = false, resp3: Bool) -> NodeLink {
         let link = NodeLink(address: node, router: self, owner: owner, carriesPushes: carriesPushes, resp3: resp3)
@@ -259,6 +285,9 @@ final class LoopRouter {
         ClientBootstrap(group: self.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelOption(Self.keepaliveIdle, value: 30)
+            .channelOption(Self.keepaliveInterval, value: 10)
+            .channelOption(Self.keepaliveProbes, value: 3)
             .connectTimeout(self.settings.connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -351,6 +380,7 @@ final class LoopRouter {
         if self.links[key] === link {
             self.links[key] = nil
         }
+        guard !link.closedOnPurpose else { return }
         if !connectFailed {
             self.logger.warning("node link lost", metadata: ["upstream.node": "\(link.address)", "requests.failed": "\(requestsFailed)"])
         }

@@ -156,10 +156,21 @@ final class NodeLink {
         self.close(failing: ProxyErrors.cannotConnect(self.address, ProxyErrors.connectFailureReason(error)), connectFailed: true) { $0 }
     }
 
+    /// The link was closed by Slotgate, not lost: nothing to warn about.
+    private(set) var closedOnPurpose = false
+
     /// Closes the connection on purpose; requests still in flight are answered as for a drop.
     func close() {
+        self.closedOnPurpose = true
         self.context?.close(promise: nil)
         self.disconnected()
+    }
+
+    /// Closes the link and drops the requests in flight unanswered: their owner sends them again
+    /// elsewhere (a transaction that moved to another node).
+    func abandon() {
+        self.inFlight.removeAll()
+        self.close()
     }
 
     /// The connection dropped: requests in flight may have run on the node, so only read-only
@@ -175,8 +186,9 @@ final class NodeLink {
             "node did not answer in time; closing the link",
             metadata: ["upstream.node": "\(self.address)", "timeout.ms": "\(limit.nanoseconds / 1_000_000)"]
         )
-        self.context?.close(promise: nil)
+        let context = self.context
         self.close(failing: ProxyErrors.requestTimedOut(self.address, limit), connectFailed: false) { _ in nil }
+        context?.close(promise: nil)
     }
 
     /// A read-only request, counted as one more attempt, while it has attempts left.

@@ -28,4 +28,19 @@ struct TransactionState {
     var broken: String?
     /// `EXEC`, `DISCARD` or `UNWATCH` was sent; the transaction ends with its reply.
     var ending = false
+    /// Everything sent on the link since `MULTI`, in order, while the transaction can still move
+    /// to another node as a whole; `nil` once it cannot (it began with `WATCH`, whose watch would
+    /// not move with it). A redirect inside `MULTI` means nothing has run, so all of it is sent
+    /// again to the node the redirect names.
+    var replayable: [RoutedRequest]?
+    /// Replies the link has given for `replayable`'s requests so far.
+    var repliesSeen = 0
+    /// Times the transaction moved to another node.
+    var moves = 0
+
+    /// Sends `request` on the transaction's link, remembering it while the transaction may move.
+    mutating func send(_ request: RoutedRequest) {
+        self.replayable?.append(request)
+        self.link?.send(request)
+    }
 }
