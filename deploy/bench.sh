@@ -28,7 +28,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-LOCAL_CLUSTER="$ROOT/deploy/local-cluster.sh"
+# shellcheck source=lib/run-dir.sh
+source "$ROOT/deploy/lib/run-dir.sh"
 
 REQUESTS=""
 ROUNDS=3
@@ -43,9 +44,8 @@ RUN_TIMEOUT_S=${BENCH_RUN_TIMEOUT:-120}
 READY_TIMEOUT_S=30
 STOP_TIMEOUT_S=5
 
-RUN_DIR=""
+RUN_DIR=""   # set by slotgate_run_begin
 PROXY_PID=""
-CLUSTER_STARTED=0
 declare -A RESULTS=()   # "TEST P MODE" -> space-separated rps, one per round
 
 log() { echo "bench: $*" >&2; }
@@ -98,11 +98,6 @@ build_release() {
   [[ -x "$PROXY_BIN" ]] || die "built binary not found at $PROXY_BIN"
 }
 
-start_cluster() {
-  CLUSTER_STARTED=1
-  "$LOCAL_CLUSTER" start --base-port "$BASE_PORT" --dir "$RUN_DIR/cluster" >&2
-}
-
 start_proxy() {
   check_proxy_port_free
   log "starting slotgate on 127.0.0.1:$PROXY_PORT (log: $RUN_DIR/slotgate.log)"
@@ -140,20 +135,6 @@ wait_for_proxy() {
 stop_proxy() {
   slotgate_stop_process "$PROXY_PID" "$STOP_TIMEOUT_S"
   PROXY_PID=""
-}
-
-# shellcheck disable=SC2317  # reached via traps
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_proxy
-  if ((CLUSTER_STARTED)); then
-    "$LOCAL_CLUSTER" stop --base-port "$BASE_PORT" --dir "$RUN_DIR/cluster" >&2 || true
-  fi
-  if [[ -n "$RUN_DIR" ]]; then
-    if ((status == 0)); then rm -rf -- "$RUN_DIR"; else log "logs kept in $RUN_DIR"; fi
-  fi
-  exit "$status"
 }
 
 # Print the requests/sec of one redis-benchmark run, or nothing on failure.
@@ -263,11 +244,8 @@ main() {
   slotgate_require_swift
   check_proxy_port_free
   build_release
-  trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
-  RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/slotgate-bench.XXXXXX")
-  start_cluster
+  slotgate_run_begin bench stop_proxy
+  slotgate_run_start_cluster "$BASE_PORT"
   start_proxy
   wait_for_proxy
   log "slotgate ready (pid $PROXY_PID); running $ROUNDS round(s); files in $RUN_DIR"

@@ -28,6 +28,8 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/cluster-node.sh
+source "$SCRIPT_DIR/lib/cluster-node.sh"
 NODE_COUNT=6
 PING_TIMEOUT_S=10
 READY_TIMEOUT_S=${CLUSTER_READY_TIMEOUT:-30}
@@ -80,7 +82,6 @@ parse_args() {
 
 ports() { seq "$BASE_PORT" $((BASE_PORT + NODE_COUNT - 1)); }
 node_dir() { echo "$CLUSTER_DIR/$1"; }
-pidfile() { echo "$CLUSTER_DIR/$1/redis.pid"; }
 
 # redis-cli against one local node; bounded so a hung node cannot block us.
 rcli() {
@@ -88,20 +89,9 @@ rcli() {
   timeout 3 redis-cli -h 127.0.0.1 -p "$port" "$@" </dev/null 2>/dev/null | tr -d '\r'
 }
 
-# PID from a node's pidfile, printed only if that process is alive and really
-# is the redis-server of this node (its cwd is the node dir), so a recycled
-# PID is never mistaken for ours.
-node_pid() {
-  local port=$1 pid cwd
-  [[ -r "$(pidfile "$port")" ]] || return 1
-  pid=$(<"$(pidfile "$port")")
-  is_uint "$pid" || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == redis-server ]] || return 1
-  cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || return 1
-  [[ "$cwd" == "$(node_dir "$port")" ]] || return 1
-  echo "$pid"
-}
+# PID of a node's live redis-server (checked against its dir, so a recycled PID
+# is never mistaken for ours); exit 1 when there is none.
+node_pid() { slotgate_node_pid "$(node_dir "$1")"; }
 
 # Value of one "field:value" line of an INFO-style reply:
 # info_field PORT FIELD COMMAND...
@@ -109,29 +99,6 @@ info_field() {
   local port=$1 field=$2
   shift 2
   rcli "$port" "$@" | sed -n "s/^$field://p"
-}
-
-write_node_conf() {
-  local port=$1 dir
-  dir=$(node_dir "$port")
-  mkdir -p "$dir"
-  cat >"$dir/redis.conf" <<CONF
-port $port
-bind 127.0.0.1
-protected-mode no
-cluster-enabled yes
-cluster-config-file nodes-$port.conf
-cluster-node-timeout $NODE_TIMEOUT_MS
-dir $dir
-daemonize yes
-pidfile $dir/redis.pid
-logfile $dir/redis.log
-save ""
-appendonly no
-enable-debug-command local
-# Replicas sync right away instead of after the default 5 s batching delay.
-repl-diskless-sync-delay 0
-CONF
 }
 
 # True if a TCP socket other than a TIME-WAIT one uses 127.0.0.1:PORT or *:PORT
@@ -207,26 +174,14 @@ wipe_dir() {
   rmdir -- "$CLUSTER_DIR" 2>/dev/null || true
 }
 
-# Run a command with every inherited file descriptor above 2 closed, so the
-# daemonized redis-server keeps none of our caller's pipes or sockets open.
-# (Foundation's Process, for one, treats the script as running until a socket
-# it passed down is closed, so `start` would never seem to finish.)
-without_inherited_fds() {
-  (
-    for fd in /proc/self/fd/*; do
-      fd=${fd##*/}
-      if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
-    done
-    exec "$@"
-  )
-}
-
+# Each node's redis.conf and redis-server come from lib/cluster-node.sh (shared
+# with chaos.sh's extra node); the server daemonizes with none of our descriptors.
 start_nodes() {
-  local port
+  local port dir
   for port in $(ports); do
-    write_node_conf "$port"
-    without_inherited_fds redis-server "$(node_dir "$port")/redis.conf" </dev/null >/dev/null ||
-      fail "redis-server on port $port did not start"
+    dir=$(node_dir "$port")
+    slotgate_write_node_conf "$port" "$dir" "$NODE_TIMEOUT_MS"
+    slotgate_start_node "$dir" || fail "redis-server on port $port did not start"
   done
 }
 

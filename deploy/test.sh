@@ -14,6 +14,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 main() {
   cd "$ROOT"
+  "$ROOT/deploy/check-unit.sh" # the systemd unit: verify + security score (skipped without systemd-analyze)
   # shellcheck source=ensure-deps.sh
   source "$ROOT/deploy/ensure-deps.sh"
   slotgate_require_swift

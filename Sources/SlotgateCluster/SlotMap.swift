@@ -78,6 +78,21 @@ public struct SlotMap: Sendable, Equatable {
         self.shardIndexBySlot.reduce(0) { $0 + ($1 == Self.unassigned ? 0 : 1) }
     }
 
+    /// Runs of consecutive slots with the same owner, in slot order, with the index of that
+    /// owner in ``shards`` (`nil` for unassigned slots).
+    public var slotRanges: [(slots: ClosedRange<Int>, shard: Int?)] {
+        var ranges: [(slots: ClosedRange<Int>, shard: Int?)] = []
+        var start = 0
+        while start < HashSlot.count {
+            let index = self.shardIndexBySlot[start]
+            var end = start
+            while end + 1 < HashSlot.count, self.shardIndexBySlot[end + 1] == index { end += 1 }
+            ranges.append((start...end, index == Self.unassigned ? nil : Int(index)))
+            start = end + 1
+        }
+        return ranges
+    }
+
     /// Every node the map names, masters first.
     public var allNodes: [NodeAddress] {
         self.shards.map(\.master) + self.shards.flatMap(\.replicas)

@@ -4,6 +4,7 @@
 
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import SlotgateRESP
 
 /// Keeps the proxy's picture of the cluster current.
@@ -51,6 +52,10 @@ public final class TopologyMonitor: Sendable {
     private let configuration: Configuration
     private let logger: Logger
     private let signal = RefreshSignal()
+    private let statusBox = NIOLockedValueBox(MonitorStatus())
+
+    /// What the last refresh found; safe to read from any thread.
+    public var status: MonitorStatus { self.statusBox.withLockedValue { $0 } }
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -61,7 +66,7 @@ public final class TopologyMonitor: Sendable {
     public func start(publish: @escaping @Sendable (TopologyUpdate) -> Void) {
         let thread = Thread { [self] in
             var discovery = TopologyDiscovery(configuration: self.configuration, logger: self.logger)
-            discovery.run(signal: self.signal, publish: publish)
+            discovery.run(signal: self.signal, publish: publish) { status in self.statusBox.withLockedValue { $0 = status } }
         }
         thread.name = "slotgate-topology"
         thread.start()
@@ -87,6 +92,7 @@ private struct TopologyDiscovery {
     /// Nodes that did not answer the last refresh.
     private var unreachable: Set<NodeAddress> = []
     private var backoff: Duration = .milliseconds(100)
+    private var status = MonitorStatus()
     /// Nodes asked per refresh, when that many answer.
     private static let sampleSize = 3
 
@@ -95,13 +101,15 @@ private struct TopologyDiscovery {
         self.logger = logger
     }
 
-    mutating func run(signal: RefreshSignal, publish: (TopologyUpdate) -> Void) {
+    mutating func run(signal: RefreshSignal, publish: (TopologyUpdate) -> Void, report: (MonitorStatus) -> Void) {
         var lastAttempt = ContinuousClock.now - self.configuration.refreshInterval
         while true {
             let deadline = lastAttempt + (self.current == nil ? self.backoff : self.configuration.refreshInterval)
             guard signal.waitForRefresh(earliest: lastAttempt + self.configuration.minimumRefreshInterval, deadline: deadline) else { return }
             lastAttempt = .now
+            self.status.refreshes += 1
             self.refresh(publish: publish)
+            report(self.status)
         }
     }
 
@@ -123,6 +131,8 @@ private struct TopologyDiscovery {
         self.unreachable = unreachable
         guard let chosen = TopologyReport.choose(reports), let catalog = self.catalog else {
             let reason = "cannot reach any cluster node (\(failures.joined(separator: "; ")))"
+            self.status.failedRefreshes += 1
+            self.status.lastFailure = reason
             self.logger.warning("topology refresh failed", metadata: ["reason": "\(reason)"])
             if self.current == nil {
                 self.backoff = min(self.backoff * 2, .seconds(5))
@@ -131,6 +141,13 @@ private struct TopologyDiscovery {
             return
         }
         self.backoff = .milliseconds(100)
+        self.status.lastFailure = nil
+        let asked = Set(reports.map(\.node))
+        self.status.unreachableMasters = Set(
+            chosen.slotMap.shards.map(\.master).filter { master in
+                unreachable.contains(master) || (!asked.contains(master) && (try? self.timedCommand(["PING"], at: master)) == nil)
+            }
+        )
         if chosen.slotMap.assignedSlotCount < HashSlot.count, self.current.map({ $0.slotMap.assignedSlotCount == HashSlot.count }) == true {
             self.logger.warning(
                 "kept the complete slot map; the cluster reports unassigned slots",

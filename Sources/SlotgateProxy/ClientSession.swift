@@ -18,17 +18,20 @@ final class ClientSession: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let router: LoopRouter
-    private var context: ChannelHandlerContext?
-    private var line = CircularBuffer<ReplySlot>(initialCapacity: 16)
+    private(set) var context: ChannelHandlerContext?
+    private(set) var line = CircularBuffer<ReplySlot>(initialCapacity: 16)
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
     private var connection: ConnectionState
     /// No more commands are taken once a QUIT or a protocol error is in line.
-    private var acceptsCommands = true
+    var acceptsCommands = true
     /// `false` once the connection is gone or closing; late replies are then dropped.
-    private(set) var isOpen = true
+    var isOpen = true
     /// Reading is paused because replies pile up: the client sends faster than it reads.
     private var readingPaused = false
+    /// Shutting down: close as soon as every owed reply is written.
+    private var closesWhenAnswered = false
+    private var isDraining = false
 
     /// Replies owed (in line or unwritten) past which Slotgate stops reading the client, and
     /// below which it reads again: memory per client stays bounded whatever it pipelines.
@@ -61,6 +64,11 @@ final class ClientSession: ChannelInboundHandler {
         self.connection = ConnectionState(isAuthenticated: router.authenticator.password == nil)
     }
 
+    /// Counted in `maxclients`; released when the connection goes.
+    var admitted = false
+    /// When the client last sent a command, for the idle `timeout`.
+    private(set) var lastCommandAt = NIODeadline.now()
+
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.router.sessionOpened(self)
@@ -78,6 +86,30 @@ final class ClientSession: ChannelInboundHandler {
         self.context?.close(promise: nil)
     }
 
+    /// Shutting down: takes no more commands, and closes once the replies it owes are written.
+    func drain() {
+        guard let context = self.context, !self.isDraining else { return }
+        self.isDraining = true
+        self.acceptsCommands = false
+        self.heldCommands.removeAll()
+        if self.line.isEmpty {
+            self.finishDraining(context)
+        } else {
+            self.setReading(false, context: context)
+            self.closesWhenAnswered = true
+        }
+    }
+
+    /// Everything owed is written: send FIN and keep reading (and dropping) what the client still
+    /// sends until it closes too. Closing with unread bytes would send a reset instead, and a
+    /// reset makes the client's kernel drop replies it has not read yet.
+    private func finishDraining(_ context: ChannelHandlerContext) {
+        self.closesWhenAnswered = false
+        self.outbound.flush(context)
+        context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+        self.setReading(true, context: context)
+    }
+
     /// `ip:port`, as Redis writes addresses in `CLIENT INFO`.
     private static func describe(_ address: SocketAddress) -> String {
         "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
@@ -86,6 +118,7 @@ final class ClientSession: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.acceptsCommands else { return }
         let command = self.unwrapInboundIn(data)
+        self.router.stats.bytesIn += command.wire.readableBytes
         if self.holdsCommands {
             self.heldCommands.append(command)
         } else {
@@ -113,7 +146,8 @@ final class ClientSession: ChannelInboundHandler {
 
     /// Runs one command: gives it its place in the reply line and decides who answers it.
     func handle(_ command: RESPCommand) {
-        let slot = ReplySlot(session: self)
+        let slot = ReplySlot(session: self, command: command, name: command.lowercasedName, startedAt: .now())
+        self.lastCommandAt = slot.startedAt
         self.line.append(slot)
         self.process(command, replySlot: slot)
     }
@@ -122,7 +156,7 @@ final class ClientSession: ChannelInboundHandler {
     func process(_ command: RESPCommand, replySlot slot: ReplySlot) {
         self.handling = (command, slot)
         defer { self.handling = nil }
-        let name = command.lowercasedName
+        let name = slot.name
         if self.connection.replyMode != .on {
             // `CLIENT REPLY ON` is answered even while replies are off.
             slot.isSilent = !(name == "client" && command.arguments.count == 3 && command.argumentString(2).lowercased() == "on")
@@ -133,9 +167,13 @@ final class ClientSession: ChannelInboundHandler {
             return
         }
         if self.transaction != nil || TransactionState.commands.contains(name) {
+            slot.commandClass = .transaction
             if self.handleTransactional(command, name: name, replySlot: slot) { return }
+            slot.commandClass = .routed
         }
+        slot.commandClass = .pubsub
         if self.handlePubSub(command, name: name, replySlot: slot) { return }
+        slot.commandClass = .local
         switch LocalCommand.answer(command, name: name) {
         case .reply(let bytes):
             slot.fill(bytes)
@@ -158,7 +196,9 @@ final class ClientSession: ChannelInboundHandler {
                 case .rejected(let message):
                     slot.fillError(message)
                 case .command(let spec, let keys):
+                    slot.commandClass = .blocking
                     if !self.startBlocking(command, spec: spec, keys: keys, replySlot: slot) {
+                        slot.commandClass = .routed
                         self.router.dispatch(command, spec: spec, keys: keys, replySlot: slot)
                     }
                 }
@@ -171,6 +211,10 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if self.admitted {
+            self.admitted = false
+            self.router.releaseClient()
+        }
         self.isOpen = false
         self.router.sessionClosed(self)
         self.line.removeAll()
@@ -208,10 +252,16 @@ final class ClientSession: ChannelInboundHandler {
     /// Writes out the replies at the front of the line that are ready.
     func replyReady() {
         guard self.isOpen, let context = self.context else { return }
+        var now: NIODeadline?
         while let head = self.line.first, let reply = head.reply {
             self.line.removeFirst()
             if !head.isSilent {
                 self.outbound.write(reply, to: context)
+                self.router.stats.bytesOut += reply.readableBytes
+            }
+            if head.command != nil {
+                now = now ?? .now()
+                self.router.answered(head, reply: reply, at: now!, client: self.connection.remoteAddress)
             }
             if head.closesConnection {
                 self.isOpen = false
@@ -224,6 +274,10 @@ final class ClientSession: ChannelInboundHandler {
                 return
             }
         }
+        if self.closesWhenAnswered && self.line.isEmpty {
+            self.finishDraining(context)
+            return
+        }
         if !self.awaitsFlush {
             self.awaitsFlush = true
             self.router.sessionAwaitsFlush(self)
@@ -233,11 +287,12 @@ final class ClientSession: ChannelInboundHandler {
         }
     }
 
-    /// Sends what was written since the last flush.
+    /// Sends what was written since the last flush, then checks the client reads its replies.
     func flush() {
         self.awaitsFlush = false
         if let context = self.context {
             self.outbound.flush(context)
+            self.enforceOutputLimit(self.router.settings.clientOutputBufferLimit, context: context)
         }
     }
 }

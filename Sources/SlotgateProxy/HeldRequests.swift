@@ -31,6 +31,9 @@ struct HeldRequests {
 
     var isEmpty: Bool { self.entries.isEmpty }
 
+    /// How many requests wait.
+    var count: Int { self.entries.count }
+
     /// Whether requests for `node` are waiting; later ones must wait behind them to keep their order.
     func isHolding(for node: NodeAddress) -> Bool {
         self.countByNode[node, default: 0] > 0

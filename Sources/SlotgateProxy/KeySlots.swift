@@ -11,10 +11,13 @@ struct KeySlots {
     private(set) var slot: HashSlot?
     /// Set once two keys hash to different slots.
     private(set) var spansSlots = false
+    /// The first key, for the hot key sampler.
+    private(set) var firstKey: ByteBuffer?
 
     mutating func add(_ key: ByteBuffer) {
         let keySlot = key.withUnsafeReadableBytes { HashSlot(key: $0) }
         if let slot, slot != keySlot { self.spansSlots = true }
         self.slot = self.slot ?? keySlot
+        self.firstKey = self.firstKey ?? key
     }
 }

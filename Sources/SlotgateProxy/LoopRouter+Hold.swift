@@ -30,8 +30,12 @@ extension LoopRouter {
         let deadline = request.holdDeadline ?? now + self.failoverHold
         let reason = self.reconnectBackoff[node]?.reason ?? "no connection"
         guard deadline > now else {
+            self.stats.count(.holdExpired)
             request.target.deliverError(ProxyErrors.nodeUnreachable(node, reason, held: self.failoverHold))
             return
+        }
+        if request.holdDeadline == nil {
+            self.stats.count(.held)
         }
         var waiting = request
         waiting.holdDeadline = deadline
@@ -90,6 +94,15 @@ extension LoopRouter {
         }
         self.releaseHeldRequests()
         self.retryParkedSessions()
+        self.ticks &+= 1
+        if self.ticks % 20 == 0 {
+            for session in self.sessions.values {
+                session.enforceLimits(now: now, idleTimeout: self.settings.idleTimeout, outputLimit: self.settings.clientOutputBufferLimit)
+            }
+        }
+        if self.ticks % Int(HotKeySampler.halfLife * 1000 / Double(Self.tickInterval.nanoseconds / 1_000_000)) == 0 {
+            self.stats.hotKeys.decay()
+        }
         self.scheduleFlush()
     }
 }

@@ -21,17 +21,22 @@ import SlotgateRESP
 final class LoopRouter {
     let eventLoop: any EventLoop
     let logger: Logger
-    let settings: RouterSettings
+    /// Changed only by ``apply(_:)`` (a reload or `PROXY CONFIG SET`), on this loop.
+    var settings: RouterSettings
     let monitor: TopologyMonitor
+    /// What this loop counted (see `LoopRouter+Stats`).
+    let stats = LoopStats()
     let identity: ProxyIdentity
     /// Links single clients hold to themselves, counted across all loops.
     let exclusiveLinks: ExclusiveLinkBudget
+    /// Clients connected across all loops, for `maxclients`.
+    private let connectedClients: BoundedCounter
     /// Scripts clients loaded, to load again on nodes that lost them.
     let scripts: ScriptCache
     /// Every loop's router, for commands about all clients.
     let directory: RouterDirectory
     /// This loop's client sessions.
-    private var sessions: [ObjectIdentifier: ClientSession] = [:]
+    private(set) var sessions: [ObjectIdentifier: ClientSession] = [:]
     private(set) var view: ClusterView?
     private var unavailableReason = "topology discovery has not finished"
     private(set) var links: [LinkKey: NodeLink] = [:]
@@ -55,6 +60,8 @@ final class LoopRouter {
     private var sessionsAwaitingFlush: [ClientSession] = []
     private var flushScheduled = false
     private var nextKeylessShard = 0
+    /// Housekeeping ticks so far (see `LoopRouter+Hold`).
+    var ticks = 0
     /// Turn counter spreading reads over replicas (see `LoopRouter+ReadFrom`).
     var nextReadReplica = 0
 
@@ -64,6 +71,7 @@ final class LoopRouter {
         monitor: TopologyMonitor,
         identity: ProxyIdentity,
         exclusiveLinks: ExclusiveLinkBudget,
+        connectedClients: BoundedCounter,
         scripts: ScriptCache,
         directory: RouterDirectory,
         logger: Logger
@@ -73,6 +81,7 @@ final class LoopRouter {
         self.monitor = monitor
         self.identity = identity
         self.exclusiveLinks = exclusiveLinks
+        self.connectedClients = connectedClients
         self.scripts = scripts
         self.directory = directory
         self.logger = logger
@@ -163,18 +172,27 @@ final class LoopRouter {
             self.lookUpKeys(of: command, replySlot: replySlot)
         case nil:
             // The common case: every key in one slot, sent to that slot's master as the client sent it.
+            if let key = keys.firstKey {
+                self.stats.hotKeys.saw(String(buffer: key), keeping: self.settings.hotKeys)
+            }
             self.route(command, keys: keys, readOnly: spec.isReadOnly, replySlot: replySlot)
         case .split(let merge, let keyStep):
+            replySlot.commandClass = .split
             self.split(command, spec: spec, merge: merge, keyStep: keyStep, replySlot: replySlot)
         case .broadcast(let merge):
+            replySlot.commandClass = .broadcast
             self.broadcast(command.wire, merge: merge, replySlot: replySlot, view: view)
         case .scan:
+            replySlot.commandClass = .broadcast
             self.scan(command, replySlot: replySlot, view: view)
         case .info:
+            replySlot.commandClass = .broadcast
             self.info(command, replySlot: replySlot, view: view)
         case .scriptLoad:
+            replySlot.commandClass = .broadcast
             self.broadcast(command.wire, merge: .scriptLoaded(body: command.arguments[2], cache: self.scripts), replySlot: replySlot, view: view)
         case .clusterFacade:
+            replySlot.commandClass = .local
             if let reply = ClusterFacade.answer(
                 command,
                 subcommand: spec.name,
@@ -245,6 +263,11 @@ final class LoopRouter {
     func send(_ request: RoutedRequest, to node: NodeAddress) {
         let key = LinkKey(node: node, resp3: request.resp3)
         if let link = self.links[key] {
+            let limit = self.settings.maxInFlightPerNode
+            guard limit == 0 || link.inFlightCount < limit else {
+                request.target.deliverError(ProxyErrors.tooManyInFlight(node, limit))
+                return
+            }
             link.send(request)
             return
         }
@@ -343,6 +366,7 @@ final class LoopRouter {
     /// recovered yet): the command did not run. It is routed again, after a pause growing from
     /// `retryDelay`, under the newest map, for as long as the failover hold lasts.
     private func retryLater(_ request: RoutedRequest, failing reply: FramedReply, from node: NodeAddress) {
+        self.stats.count(reply.isError(startingWith: "TRYAGAIN") ? .tryagain : .clusterdown)
         let now = NIODeadline.now()
         var retry = request
         retry.holdDeadline = request.holdDeadline ?? now + self.failoverHold
@@ -361,6 +385,7 @@ final class LoopRouter {
     }
 
     private func follow(_ redirect: Redirect, _ request: RoutedRequest) {
+        self.stats.count(redirect.kind == .moved ? .moved : .ask)
         switch redirect.kind {
         case .moved:
             self.monitor.requestRefresh()
@@ -413,6 +438,7 @@ final class LoopRouter {
         let jittered = TimeAmount.nanoseconds(Int64(Double(delay.nanoseconds) * Double.random(in: 0.75...1.25)))
         let reason = ProxyErrors.connectFailureReason(error)
         self.reconnectBackoff[node] = (.now() + jittered, delay, reason)
+        self.stats.count(.connectFailed)
         if previous == nil {
             self.logger.warning(
                 "cannot connect to node; its requests wait for it or its successor",
@@ -430,17 +456,47 @@ final class LoopRouter {
 
     // MARK: - Clients
 
+    /// Counts a new client in, unless `maxclients` are connected already.
+    func admitClient() -> Bool {
+        guard self.connectedClients.acquire(limit: self.settings.maxClients) else {
+            self.stats.clientsRejected += 1
+            return false
+        }
+        return true
+    }
+
+    /// An admitted client left.
+    func releaseClient() {
+        self.connectedClients.release()
+    }
+
     func sessionOpened(_ session: ClientSession) {
         self.sessions[ObjectIdentifier(session)] = session
+        self.stats.clientsConnected += 1
+        self.stats.clientsAccepted += 1
     }
 
     func sessionClosed(_ session: ClientSession) {
-        self.sessions[ObjectIdentifier(session)] = nil
+        if self.sessions.removeValue(forKey: ObjectIdentifier(session)) != nil {
+            self.stats.clientsConnected -= 1
+        }
     }
 
     /// `CLIENT INFO` lines of this loop's clients.
     func clientLines() -> [String] {
         self.sessions.values.map(\.infoLine)
+    }
+
+    /// Shutting down: every client stops being read and is closed once its replies are out.
+    /// Returns how many clients are still connected.
+    func drainClients() -> Int {
+        for session in self.sessions.values { session.drain() }
+        return self.sessions.count
+    }
+
+    /// Shutting down, after the clients: closes every node link on purpose.
+    func closeLinks() {
+        for link in self.links.values { link.close() }
     }
 
     /// Closes this loop's clients that `filter` names; returns how many.

@@ -37,6 +37,8 @@ final class NodeLink {
     private var setupRepliesToDrop = 0
     /// Since when the oldest request in flight has waited without the node answering anything.
     private var waitingSince: NIODeadline?
+    /// The node's round trips, counted by the loop.
+    private let nodeStats: NodeStats
 
     /// A subscriber link: the node speaks when it has messages, not once per request, so every
     /// frame goes to the owner as a push and no request waits for a reply.
@@ -49,13 +51,16 @@ final class NodeLink {
         self.carriesPushes = carriesPushes
         self.resp3 = resp3
         self.framer = resp3 ? RESP3ReplyFramer() : RESPReplyFramer()
+        self.nodeStats = router.stats.node(address)
     }
 
     /// Queues a request and writes it, or keeps its bytes until the connection is up.
     func send(_ request: RoutedRequest) {
         if !self.carriesPushes {
+            var request = request
+            request.sentAt = .now()
             if self.inFlight.isEmpty {
-                self.waitingSince = .now()
+                self.waitingSince = request.sentAt
             }
             self.inFlight.append(request)
         }
@@ -82,6 +87,9 @@ final class NodeLink {
 
     /// Whether requests sent on the link still wait for their replies.
     var hasRequestsInFlight: Bool { !self.inFlight.isEmpty }
+
+    /// How many requests wait for their replies.
+    var inFlightCount: Int { self.inFlight.count }
 
     /// Whether the node has left a request unanswered, and been silent, for longer than `limit`.
     func isOverdue(at now: NIODeadline, limit: TimeAmount) -> Bool {
@@ -119,7 +127,8 @@ final class NodeLink {
     /// Bytes from the node: frame them and hand each reply to the router with its request.
     func received(_ bytes: ByteBuffer) {
         self.framer.feed(bytes)
-        defer { self.waitingSince = self.inFlight.isEmpty ? nil : .now() }
+        let now = NIODeadline.now()
+        defer { self.waitingSince = self.inFlight.isEmpty ? nil : now }
         do {
             while let reply = try self.framer.next() {
                 if self.setupRepliesToDrop > 0 {
@@ -139,6 +148,8 @@ final class NodeLink {
                 guard let request = self.inFlight.popFirst() else {
                     throw RESPReplyFramingError(message: "a reply arrived for no request")
                 }
+                self.nodeStats.requests += 1
+                self.nodeStats.latency.record(microseconds: (now - request.sentAt).nanoseconds / 1000)
                 self.owner?.link(self, received: reply, for: request)
             }
         } catch {
@@ -176,12 +187,16 @@ final class NodeLink {
     /// The connection dropped: requests in flight may have run on the node, so only read-only
     /// ones are sent again.
     func disconnected() {
+        if !self.inFlight.isEmpty && !self.isClosed {
+            self.router.stats.count(.linkLost)
+        }
         self.close(failing: ProxyErrors.linkLost(self.address), connectFailed: false, resending: Self.readOnlyRetry)
     }
 
     /// The node left a request unanswered past `limit`: the link is given up (replies still to
     /// come would arrive out of turn) and its requests fail; they may have run.
     func timedOut(after limit: TimeAmount) {
+        self.router.stats.count(.timeout)
         self.router.logger.warning(
             "node did not answer in time; closing the link",
             metadata: ["upstream.node": "\(self.address)", "timeout.ms": "\(limit.nanoseconds / 1_000_000)"]

@@ -60,6 +60,34 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var readPolicy: ReadPolicy
     /// Most replication lag, in seconds, of a replica that serves reads (`replica-max-lag`).
     public var replicaMaxLag: Int
+    /// The admin port (`admin-port`, 0 for none) and its address (`admin-bind`).
+    public var adminPort: Int
+    public var adminBind: String
+    /// Password for the admin port (`admin-password`): HTTP basic auth, or `AUTH` on RESP; empty
+    /// for none.
+    public var adminPassword: String
+    /// Client-seen latency, in µs, from which a command enters the slow log
+    /// (`slowlog-log-slower-than`); negative for none.
+    public var slowlogSlowerThan: Int
+    /// Most slow log entries kept per event loop (`slowlog-max-len`).
+    public var slowlogMaxLength: Int
+    /// Keys the hot key table reports (`hotkeys`); 0 turns sampling off.
+    public var hotKeys: Int
+    /// Longest a graceful stop waits for commands in flight (`shutdown-timeout`, ms).
+    public var shutdownTimeout: Duration
+    /// Most clients connected at once (`maxclients`); more get `-ERR max number of clients reached`.
+    public var maxClients: Int
+    /// Seconds an idle client may stay connected (`timeout`); 0 for ever. Blocked and subscribed
+    /// clients are never idle.
+    public var idleTimeout: Int
+    /// Most reply bytes queued for a client that does not read them (`client-output-buffer-limit`);
+    /// past it the client is disconnected. 0 for no limit.
+    public var clientOutputBufferLimit: Int
+    /// Most bytes of an incomplete request buffered per client (`client-query-buffer-limit`).
+    public var clientQueryBufferLimit: Int
+    /// Most requests in flight on one node link (`max-in-flight-per-node`); more fail at once.
+    /// 0 for no limit.
+    public var maxInFlightPerNode: Int
 
     public init(
         bind: String = "127.0.0.1",
@@ -81,6 +109,18 @@ public struct ProxyConfiguration: Sendable, Equatable {
         requestTimeout: Duration = .seconds(5),
         readPolicy: ReadPolicy = .master,
         replicaMaxLag: Int = 10,
+        adminPort: Int = 7778,
+        adminBind: String = "127.0.0.1",
+        adminPassword: String = "",
+        slowlogSlowerThan: Int = 10_000,
+        slowlogMaxLength: Int = 128,
+        hotKeys: Int = 16,
+        shutdownTimeout: Duration = .seconds(10),
+        maxClients: Int = 10000,
+        idleTimeout: Int = 0,
+        clientOutputBufferLimit: Int = 64 * 1024 * 1024,
+        clientQueryBufferLimit: Int = 1024 * 1024 * 1024,
+        maxInFlightPerNode: Int = 100_000,
         requirePassword: String = "",
         clusterUser: String = "",
         clusterPassword: String = ""
@@ -104,6 +144,18 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.requestTimeout = requestTimeout
         self.readPolicy = readPolicy
         self.replicaMaxLag = replicaMaxLag
+        self.adminPort = adminPort
+        self.adminBind = adminBind
+        self.adminPassword = adminPassword
+        self.slowlogSlowerThan = slowlogSlowerThan
+        self.slowlogMaxLength = slowlogMaxLength
+        self.hotKeys = hotKeys
+        self.shutdownTimeout = shutdownTimeout
+        self.maxClients = maxClients
+        self.idleTimeout = idleTimeout
+        self.clientOutputBufferLimit = clientOutputBufferLimit
+        self.clientQueryBufferLimit = clientQueryBufferLimit
+        self.maxInFlightPerNode = maxInFlightPerNode
         self.requirePassword = requirePassword
         self.clusterUser = clusterUser
         self.clusterPassword = clusterPassword

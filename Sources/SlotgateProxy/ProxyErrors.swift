@@ -105,6 +105,14 @@ enum ProxyErrors {
         "CLUSTERDOWN node \(node) is unreachable (\(reason)) and the \(budget) bytes of requests Slotgate holds for a failover are spent"
     }
 
+    /// `maxclients` clients are connected already.
+    static let maxClients = "ERR max number of clients reached"
+
+    /// The node's link has `max-in-flight-per-node` requests waiting already.
+    static func tooManyInFlight(_ node: NodeAddress, _ limit: Int) -> String {
+        "ERR Slotgate has \(limit) commands in flight to node \(node) already (max-in-flight-per-node); try again"
+    }
+
     /// The node did not answer in time; the command reached it and may have run.
     static func requestTimedOut(_ node: NodeAddress, _ limit: TimeAmount) -> String {
         "ERR Slotgate got no reply from node \(node) within \(limit.nanoseconds / 1_000_000) ms; the command may have been executed"

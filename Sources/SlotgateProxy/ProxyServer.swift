@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SlotgateCluster
@@ -21,6 +22,9 @@ public final class ProxyServer: Sendable {
     private let monitor: TopologyMonitor
     private let routers: [NIOLoopBound<LoopRouter>]
     private let listener: any Channel
+    private let admin: (service: AdminService, channel: (any Channel)?)
+    /// Set when shutdown begins: the monitor's views no longer reach the loops.
+    private let stopped: NIOLockedValueBox<Bool>
 
     /// Binds the client port and starts discovering the cluster.
     public static func start(configuration: ProxyConfiguration, logger: Logger) async throws -> ProxyServer {
@@ -32,33 +36,17 @@ public final class ProxyServer: Sendable {
                 minimumRefreshInterval: configuration.topologyMinimumRefreshInterval,
                 nodeTimeout: configuration.connectTimeout,
                 credentials: configuration.clusterCredentials,
-                replicaMaxLag: configuration.readPolicy == .master ? nil : configuration.replicaMaxLag
+                replicaMaxLag: configuration.replicaMaxLag
             ),
             logger: logger
         )
-        let settings = RouterSettings(
-            maxRedirects: configuration.maxRedirects,
-            connectTimeout: TimeAmount(configuration.connectTimeout),
-            retryDelay: .milliseconds(10),
-            reconnectDelay: .milliseconds(50),
-            maxReconnectDelay: .seconds(2),
-            authenticator: ClientAuthenticator(requirePassword: configuration.requirePassword),
-            nodeAuthCommand: configuration.clusterCredentials.map { arguments in
-                var command = ByteBuffer()
-                command.writeRESPCommand(arguments)
-                return command
-            },
-            failoverHold: configuration.failoverHold.map(TimeAmount.init),
-            electionAllowance: .seconds(5),
-            holdByteBudget: configuration.failoverHoldMaxMemory / configuration.eventLoopThreads,
-            requestTimeout: configuration.requestTimeout == .zero ? nil : TimeAmount(configuration.requestTimeout),
-            readPolicy: configuration.readPolicy
-        )
+        let settings = RouterSettings(configuration)
         let identity = ProxyIdentity()
         let exclusiveLinks = ExclusiveLinkBudget(
             limit: configuration.maxExclusiveLinks,
             limitPerClient: configuration.maxExclusiveLinksPerClient
         )
+        let connectedClients = BoundedCounter()
         let scripts = ScriptCache()
         let directory = RouterDirectory()
         var routers: [NIOLoopBound<LoopRouter>] = []
@@ -72,6 +60,7 @@ public final class ProxyServer: Sendable {
                             monitor: monitor,
                             identity: identity,
                             exclusiveLinks: exclusiveLinks,
+                            connectedClients: connectedClients,
                             scripts: scripts,
                             directory: directory,
                             logger: logger
@@ -86,19 +75,40 @@ public final class ProxyServer: Sendable {
         for router in allRouters {
             router.eventLoop.execute { router.value.startTicking() }
         }
+        let stopped = NIOLockedValueBox(false)
         monitor.start { update in
-            for router in allRouters {
-                router.eventLoop.execute { router.value.install(update) }
+            // Under the lock, so that no view is handed to a loop once shutdown has begun.
+            stopped.withLockedValue { stopped in
+                guard !stopped else { return }
+                for router in allRouters {
+                    router.eventLoop.execute { router.value.install(update) }
+                }
             }
         }
+        let service = AdminService(configuration: configuration, directory: directory, monitor: monitor, exclusiveLinks: exclusiveLinks)
+        LogLevelControl.shared.level = configuration.logLevel
         do {
             let listener = try await Self.bind(configuration: configuration, group: group, routers: allRouters)
+            let adminChannel =
+                configuration.adminPort == 0 ? nil : try await Self.bindAdmin(configuration: configuration, group: group, service: service)
             identity.announce(Self.announcedAddress(configuration: configuration, boundPort: listener.localAddress?.port ?? configuration.port))
             logger.info(
                 "listening",
                 metadata: ["listen.address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "threads": "\(configuration.eventLoopThreads)"]
             )
-            return ProxyServer(configuration: configuration, logger: logger, group: group, monitor: monitor, routers: allRouters, listener: listener)
+            if let adminChannel {
+                logger.info("admin port listening", metadata: ["admin.address": "\(adminChannel.localAddress.map { "\($0)" } ?? "?")"])
+            }
+            return ProxyServer(
+                configuration: configuration,
+                logger: logger,
+                group: group,
+                monitor: monitor,
+                routers: allRouters,
+                listener: listener,
+                admin: (service, adminChannel),
+                stopped: stopped
+            )
         } catch {
             monitor.stop()
             try? await group.shutdownGracefully()
@@ -112,24 +122,63 @@ public final class ProxyServer: Sendable {
         group: MultiThreadedEventLoopGroup,
         monitor: TopologyMonitor,
         routers: [NIOLoopBound<LoopRouter>],
-        listener: any Channel
+        listener: any Channel,
+        admin: (service: AdminService, channel: (any Channel)?),
+        stopped: NIOLockedValueBox<Bool>
     ) {
+        self.stopped = stopped
         self.configuration = configuration
         self.logger = logger
         self.group = group
         self.monitor = monitor
         self.routers = routers
         self.listener = listener
+        self.admin = admin
     }
 
     /// The address clients connect to (the real port when the configuration asked for port 0).
     public var localAddress: SocketAddress? { self.listener.localAddress }
 
-    /// Stops listening, closes the event loops and stops the topology monitor.
+    /// The admin port's address, if it listens.
+    public var adminAddress: SocketAddress? { self.admin.channel?.localAddress }
+
+    /// Stops gracefully: no new connections; clients get the replies to what they already sent
+    /// (for up to `shutdown-timeout`) and are then disconnected; then links close, the event loops
+    /// and the topology monitor stop.
     public func shutdown() async throws {
         try? await self.listener.close()
+        try? await self.admin.channel?.close()
+        let timeout = self.admin.service.configuration.shutdownTimeout
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        let directory = self.admin.service.directory
+        var remaining = (try? await directory.gather(on: directory.anyEventLoop) { $0.drainClients() }.get().reduce(0, +)) ?? 0
+        while remaining > 0 && clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+            remaining = (try? await directory.gather(on: directory.anyEventLoop) { $0.drainClients() }.get().reduce(0, +)) ?? 0
+        }
+        self.logger.info(
+            "clients drained",
+            metadata: ["clients.left": "\(remaining)", "shutdown_timeout.ms": "\(timeout.components.seconds * 1000)"]
+        )
+        _ = try? await directory.gather(on: directory.anyEventLoop) { $0.closeLinks() }.get()
         self.monitor.stop()
+        self.stopped.withLockedValue { $0 = true }
         try await self.group.shutdownGracefully()
+    }
+
+    /// Puts a new configuration in force (`SIGHUP`): returns the changed directives that need a
+    /// restart, which keep their old values.
+    public func reload(_ configuration: ProxyConfiguration) -> [String] {
+        self.admin.service.apply(configuration)
+    }
+
+    /// Clients connected and the slot map version, for systemd's `STATUS=`; `nil` before the
+    /// first slot map.
+    public func status() async -> (clients: Int, mapVersion: Int)? {
+        let directory = self.admin.service.directory
+        guard let report = try? await self.admin.service.report(on: directory.anyEventLoop).get(), let view = report.view else { return nil }
+        return (report.stats.clientsConnected, view.version)
     }
 
     /// The address Slotgate gives as its own to cluster-aware clients.
@@ -141,12 +190,26 @@ public final class ProxyServer: Sendable {
         return NodeAddress(host: host, port: configuration.announcePort != 0 ? configuration.announcePort : boundPort)
     }
 
+    private static func bindAdmin(configuration: ProxyConfiguration, group: MultiThreadedEventLoopGroup, service: AdminService) async throws
+        -> any Channel
+    {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AdminProtocolSniffer(service: service))
+                }
+            }
+            .bind(host: configuration.adminBind, port: configuration.adminPort)
+            .get()
+    }
+
     private static func bind(
         configuration: ProxyConfiguration,
         group: MultiThreadedEventLoopGroup,
         routers: [NIOLoopBound<LoopRouter>]
     ) async throws -> any Channel {
-        let limits = RESPRequestLimits(maxBulkLength: configuration.protoMaxBulkLength)
+        let limits = RESPRequestLimits(maxBulkLength: configuration.protoMaxBulkLength, maxQueryBuffer: configuration.clientQueryBufferLimit)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 511)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -17,9 +17,20 @@ final class ReplySlot {
     private(set) var closesConnection = false
     /// The client turned replies off (`CLIENT REPLY OFF/SKIP`): the reply is produced but not sent.
     var isSilent = false
+    /// The command answered here, for the statistics and the slow log; `nil` for a push.
+    let command: RESPCommand?
+    /// The command's lower-case name.
+    let name: String
+    /// When the command arrived.
+    let startedAt: NIODeadline
+    /// The path the command took, for its latency histogram.
+    var commandClass = CommandClass.routed
 
-    init(session: ClientSession) {
+    init(session: ClientSession, command: RESPCommand? = nil, name: String = "", startedAt: NIODeadline = .uptimeNanoseconds(0)) {
         self.session = session
+        self.command = command
+        self.name = name
+        self.startedAt = startedAt
     }
 
     /// Whether the client speaks RESP3.

@@ -28,6 +28,8 @@ struct RoutedRequest {
     var isReadOnly = false
     /// Set once the request waits for its node (see ``HeldRequests``): when it stops waiting.
     var holdDeadline: NIODeadline?
+    /// When the request was last handed to a node link, for the node's round trip time.
+    var sentAt = NIODeadline.uptimeNanoseconds(0)
 
     init(wire: ByteBuffer, slot: HashSlot?, target: ReplyTarget, resp3: Bool? = nil) {
         self.wire = wire

@@ -15,6 +15,11 @@ final class RouterDirectory: Sendable {
         self.routers.withLockedValue { $0 = routers }
     }
 
+    /// The first router's loop, for work that needs some loop to complete on.
+    var anyEventLoop: any EventLoop {
+        self.routers.withLockedValue { $0[0].eventLoop }
+    }
+
     /// Runs `body` on every router's loop and gathers the results on `eventLoop`.
     func gather<Result: Sendable>(
         on eventLoop: any EventLoop,

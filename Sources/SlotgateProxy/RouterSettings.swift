@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
+import SlotgateRESP
 
 /// The part of the configuration the event loops' routers use, fixed when the proxy starts.
 struct RouterSettings: Sendable {
@@ -30,4 +31,48 @@ struct RouterSettings: Sendable {
     var requestTimeout: TimeAmount?
     /// Where read-only commands go (`read-from`).
     var readPolicy: ReadPolicy
+    /// Client-seen latency, in µs, from which a command enters the slow log; negative for none
+    /// (`slowlog-log-slower-than`).
+    var slowlogSlowerThan: Int64
+    /// Most entries the slow log keeps per event loop (`slowlog-max-len`).
+    var slowlogMaxLength: Int
+    /// Keys the hot key table reports; 0 turns sampling off (`hotkeys`).
+    var hotKeys: Int
+    /// `maxclients`, `timeout` (seconds, 0 for none), `client-output-buffer-limit` (bytes, 0 for
+    /// none) and `max-in-flight-per-node` (0 for none).
+    var maxClients: Int
+    var idleTimeout: Int
+    var clientOutputBufferLimit: Int
+    var maxInFlightPerNode: Int
+}
+
+extension RouterSettings {
+    /// The routers' part of `configuration`.
+    init(_ configuration: ProxyConfiguration) {
+        self.init(
+            maxRedirects: configuration.maxRedirects,
+            connectTimeout: TimeAmount(configuration.connectTimeout),
+            retryDelay: .milliseconds(10),
+            reconnectDelay: .milliseconds(50),
+            maxReconnectDelay: .seconds(2),
+            authenticator: ClientAuthenticator(requirePassword: configuration.requirePassword),
+            nodeAuthCommand: configuration.clusterCredentials.map { arguments in
+                var command = ByteBuffer()
+                command.writeRESPCommand(arguments)
+                return command
+            },
+            failoverHold: configuration.failoverHold.map(TimeAmount.init),
+            electionAllowance: .seconds(5),
+            holdByteBudget: configuration.failoverHoldMaxMemory / configuration.eventLoopThreads,
+            requestTimeout: configuration.requestTimeout == .zero ? nil : TimeAmount(configuration.requestTimeout),
+            readPolicy: configuration.readPolicy,
+            slowlogSlowerThan: Int64(configuration.slowlogSlowerThan),
+            slowlogMaxLength: configuration.slowlogMaxLength,
+            hotKeys: configuration.hotKeys,
+            maxClients: configuration.maxClients,
+            idleTimeout: configuration.idleTimeout,
+            clientOutputBufferLimit: configuration.clientOutputBufferLimit,
+            maxInFlightPerNode: configuration.maxInFlightPerNode
+        )
+    }
 }

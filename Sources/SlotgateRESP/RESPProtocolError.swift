@@ -23,6 +23,7 @@ public struct RESPProtocolError: Error, Hashable, Sendable, CustomStringConverti
     static let tooBigBulkCount = RESPProtocolError("too big bulk count string")
     static let tooBigInlineRequest = RESPProtocolError("too big inline request")
     static let unbalancedQuotes = RESPProtocolError("unbalanced quotes in request")
+    static let queryBufferLimit = RESPProtocolError("client query buffer limit reached")
 
     static func expectedDollar(got byte: UInt8) -> RESPProtocolError {
         RESPProtocolError("expected '$', got '\(Character(Unicode.Scalar(byte)))'")

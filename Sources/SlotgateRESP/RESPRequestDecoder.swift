@@ -35,7 +35,10 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let command = try self.decode(buffer: &buffer) else { return .needMoreData }
+        guard let command = try self.decode(buffer: &buffer) else {
+            guard buffer.readableBytes <= self.limits.maxQueryBuffer else { throw RESPProtocolError.queryBufferLimit }
+            return .needMoreData
+        }
         context.fireChannelRead(Self.wrapInboundOut(command))
         return .continue
     }

@@ -13,10 +13,19 @@ public struct RESPRequestLimits: Sendable, Hashable {
     public var maxMultibulkCount: Int
     /// Longest inline request or length line without a line end (Redis: 64 KB).
     public var maxInlineLength: Int
+    /// Most bytes of one client's requests buffered while a request is incomplete (Redis
+    /// `client-query-buffer-limit`, 1 GB).
+    public var maxQueryBuffer: Int
 
-    public init(maxBulkLength: Int = 512 * 1024 * 1024, maxMultibulkCount: Int = 1024 * 1024, maxInlineLength: Int = 64 * 1024) {
+    public init(
+        maxBulkLength: Int = 512 * 1024 * 1024,
+        maxMultibulkCount: Int = 1024 * 1024,
+        maxInlineLength: Int = 64 * 1024,
+        maxQueryBuffer: Int = 1024 * 1024 * 1024
+    ) {
         self.maxBulkLength = maxBulkLength
         self.maxMultibulkCount = maxMultibulkCount
         self.maxInlineLength = maxInlineLength
+        self.maxQueryBuffer = maxQueryBuffer
     }
 }

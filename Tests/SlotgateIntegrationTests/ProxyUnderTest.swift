@@ -15,7 +15,8 @@ final class ProxyUnderTest: Sendable {
     let port: Int
 
     /// Starts the proxy and waits (bounded) until it routes commands, i.e. holds a slot map.
-    /// `configure` changes the test defaults (port 0, 2 threads, quick topology refreshes).
+    /// `configure` changes the test defaults (port 0, 2 threads, quick topology refreshes, no admin
+    /// port: tests that use one pick a free port).
     static func start(
         seeds: [NodeAddress],
         waitForSlotMap: Bool = true,
@@ -28,7 +29,8 @@ final class ProxyUnderTest: Sendable {
             seeds: seeds,
             threads: 2,
             topologyRefreshInterval: .seconds(5),
-            topologyMinimumRefreshInterval: .milliseconds(50)
+            topologyMinimumRefreshInterval: .milliseconds(50),
+            adminPort: 0
         )
         configure(&configuration)
         let server = try await ProxyServer.start(configuration: configuration, logger: logger)

@@ -94,6 +94,19 @@ struct ProxyConfigurationTests {
         #expect(configuration.replicaMaxLag == 3)
     }
 
+    @Test("every directive's value reads back as the file writes it, and parses to the same configuration")
+    func valuesRoundTrip() throws {
+        var configuration = try Self.parse("port 7001\nfailover-hold 2500\nread-from nearest\nadmin-password s3cret\ncluster a:1 b:2\n")
+        configuration.clusterPassword = ""
+        let text = ProxyConfiguration.directiveNames.map { "\($0) \(configuration.value(of: $0))" }.joined(separator: "\n")
+        #expect(try Self.parse(text) == configuration)
+        #expect(configuration.value(of: "failover-hold") == "2500")
+        #expect(configuration.value(of: "cluster") == "a:1 b:2")
+        #expect(configuration.value(of: "admin-password") == "s3cret")
+        #expect(ProxyConfiguration().value(of: "failover-hold") == "auto")
+        #expect(Set(ProxyConfiguration.directiveNames).isSuperset(of: ProxyConfiguration.restartOnlyDirectives))
+    }
+
     @Test("failover-hold takes auto or milliseconds; read-from names a policy")
     func failoverHoldAndReadFrom() throws {
         #expect(try Self.parse("failover-hold AUTO\n").failoverHold == nil)
@@ -280,7 +293,9 @@ struct ProxyConfigurationTests {
                 "bind", "port", "cluster", "topology-refresh-interval", "topology-refresh-min-interval", "connect-timeout",
                 "max-redirects", "proto-max-bulk-len", "threads", "log-level", "cluster-announce-ip", "cluster-announce-port", "max-exclusive-links",
                 "max-exclusive-links-per-client", "requirepass", "cluster-user", "cluster-password", "failover-hold",
-                "failover-hold-max-memory", "request-timeout", "read-from", "replica-max-lag",
+                "failover-hold-max-memory", "request-timeout", "read-from", "replica-max-lag", "maxclients", "timeout",
+                "client-output-buffer-limit", "client-query-buffer-limit", "max-in-flight-per-node", "admin-port", "admin-bind",
+                "admin-password", "slowlog-log-slower-than", "slowlog-max-len", "hotkeys", "shutdown-timeout",
             ]
         )
         #expect(try ProxyConfiguration(parsing: shownDefaults.joined(separator: "\n"), fileName: "uncommented") == ProxyConfiguration())

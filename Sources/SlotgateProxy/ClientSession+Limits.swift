@@ -1,0 +1,53 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Logging
+import NIOCore
+import SlotgateRESP
+
+/// The limits on one client: `maxclients` when it connects, the idle `timeout`, and
+/// `client-output-buffer-limit` on replies it does not read.
+extension ClientSession {
+    func channelActive(context: ChannelHandlerContext) {
+        guard self.router.admitClient() else {
+            self.acceptsCommands = false
+            var bytes = ByteBuffer()
+            bytes.writeRESPError(ProxyErrors.maxClients)
+            context.writeAndFlush(self.wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        self.admitted = true
+        context.fireChannelActive()
+    }
+
+    /// Closes the client if it sat idle past `timeout` seconds (never while it waits on a blocking
+    /// command, is subscribed, or is owed replies), or if more than `outputLimit` reply bytes wait
+    /// for it to read. Called about once a second.
+    func enforceLimits(now: NIODeadline, idleTimeout: Int, outputLimit: Int) {
+        guard let context = self.context, self.isOpen else { return }
+        let idle =
+            idleTimeout > 0 && now - self.lastCommandAt > .seconds(Int64(idleTimeout)) && self.line.isEmpty
+            && self.blockingLink == nil && self.subscriptions == nil && self.transaction == nil
+        if idle {
+            self.router.logger.debug("closing an idle client", metadata: ["client.address": "\(self.remoteAddress)"])
+            context.close(promise: nil)
+        } else {
+            self.enforceOutputLimit(outputLimit, context: context)
+        }
+    }
+
+    /// Disconnects the client when more than `limit` reply bytes wait in its socket's queue.
+    func enforceOutputLimit(_ limit: Int, context: ChannelHandlerContext) {
+        guard limit > 0, !context.channel.isWritable,
+            let queued = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes), queued > limit
+        else { return }
+        self.router.logger.warning(
+            "closing a client that does not read its replies",
+            metadata: ["client.address": "\(self.remoteAddress)", "queued.bytes": "\(queued)", "limit.bytes": "\(limit)"]
+        )
+        self.router.stats.clientErrors["OUTPUT-BUFFER-LIMIT", default: 0] += 1
+        self.isOpen = false
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,39 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+/// Commands that took longer than `slowlog-log-slower-than`, newest first, as Redis's own
+/// `SLOWLOG` keeps them: which command, its first key, the node that served it, how long the
+/// client waited and who the client was. One per event loop; `PROXY SLOWLOG GET` merges them.
+struct SlowLog {
+    /// One slow command.
+    struct Entry: Sendable, Codable {
+        var id: Int
+        /// Unix time, seconds, when the reply left.
+        var timestamp: Int
+        var durationMicroseconds: Int64
+        var command: String
+        /// The first key (or argument), cut to 64 bytes.
+        var firstKey: String
+        var node: String
+        var client: String
+    }
+
+    private(set) var entries: [Entry] = []
+    private var nextID = 0
+
+    /// Keeps `entry` (its id is assigned here), dropping the oldest past `maxLength`.
+    mutating func add(_ entry: Entry, maxLength: Int) {
+        var entry = entry
+        entry.id = self.nextID
+        self.nextID += 1
+        self.entries.insert(entry, at: 0)
+        if self.entries.count > maxLength {
+            self.entries.removeLast(self.entries.count - maxLength)
+        }
+    }
+
+    mutating func reset() {
+        self.entries.removeAll()
+    }
+}
