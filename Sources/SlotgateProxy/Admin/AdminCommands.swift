@@ -25,7 +25,7 @@ enum AdminCommands {
             }
         case ("clients", 1):
             return service.clientLines(on: eventLoop).map { lines in
-                reply.writeRESPBulkString(lines.joined())
+                reply.writeRESPBulkString(lines.map { $0 + "\n" }.joined())
                 return reply
             }
         case ("hotkeys", 1):

@@ -40,7 +40,7 @@ enum AdminJSON {
                 "masters": report.view?.slotMap.shards.count ?? 0, "refreshes": report.monitor.refreshes,
                 "failed_refreshes": report.monitor.failedRefreshes,
             ],
-            "slowlog": stats.slowLog.prefix(report.configuration.slowlogMaxLength).map(Self.slowLogEntry),
+            "slowlog": stats.slowLog.map(Self.slowLogEntry),
             "hotkeys": stats.hottestKeys(report.configuration.hotKeys).map { ["key": $0.key, "sampled_requests": Int($0.requests)] },
             "config": Dictionary(
                 uniqueKeysWithValues: ProxyConfiguration.directiveNames.filter { !$0.contains("pass") }.map {

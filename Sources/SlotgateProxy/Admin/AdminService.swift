@@ -34,6 +34,7 @@ final class AdminService: Sendable {
         self.directory.gather(on: eventLoop) { router in (router.snapshot(), router.view) }.map { parts in
             var stats = StatsSnapshot()
             for (snapshot, _) in parts { stats.add(snapshot) }
+            stats.slowLog = Array(stats.slowLog.prefix(self.configuration.slowlogMaxLength))
             return AdminReport(
                 stats: stats,
                 view: parts.compactMap(\.1).max { $0.version < $1.version },

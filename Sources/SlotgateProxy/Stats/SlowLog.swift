@@ -2,6 +2,8 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import Synchronization
+
 /// Commands that took longer than `slowlog-log-slower-than`, newest first, as Redis's own
 /// `SLOWLOG` keeps them: which command, its first key, the node that served it, how long the
 /// client waited and who the client was. One per event loop; `PROXY SLOWLOG GET` merges them.
@@ -20,13 +22,13 @@ struct SlowLog {
     }
 
     private(set) var entries: [Entry] = []
-    private var nextID = 0
+    /// Ids grow across all event loops, so merged logs keep Redis's unique, rising ids.
+    private static let nextID = Atomic<Int>(0)
 
     /// Keeps `entry` (its id is assigned here), dropping the oldest past `maxLength`.
     mutating func add(_ entry: Entry, maxLength: Int) {
         var entry = entry
-        entry.id = self.nextID
-        self.nextID += 1
+        entry.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.entries.insert(entry, at: 0)
         if self.entries.count > maxLength {
             self.entries.removeLast(self.entries.count - maxLength)

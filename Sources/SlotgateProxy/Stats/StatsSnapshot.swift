@@ -61,7 +61,7 @@ struct StatsSnapshot: Sendable {
             merged.latency.add(node.latency)
             self.nodes[address] = merged
         }
-        self.slowLog = (self.slowLog + other.slowLog).sorted { $0.durationMicroseconds > $1.durationMicroseconds }
+        self.slowLog = (self.slowLog + other.slowLog).sorted { $0.id > $1.id }
         self.hotKeys.merge(other.hotKeys, uniquingKeysWith: +)
         self.heldRequests += other.heldRequests
     }
