@@ -1,0 +1,91 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import NIOCore
+import SlotgateCluster
+import SlotgateProxy
+import SlotgateRESP
+import Testing
+
+extension LiveClusterSuite {
+    /// The limits on clients: `maxclients`, the idle `timeout` and `client-output-buffer-limit`
+    /// each hold, affect only the client at fault, and lose nothing for the others.
+    @Suite struct LimitsTests {
+        /// With `maxclients 3`, a fourth client gets Redis's error and is disconnected; once one
+        /// leaves, a new client is served again.
+        @Test func maxClientsRejectsTheClientTooMany() async throws {
+            try await Self.withProxy({ $0.maxClients = 3 }) { proxy in
+                // ProxyUnderTest's own readiness client has gone; wait until the count has dropped.
+                try await Task.sleep(for: .milliseconds(100))
+                var admitted = try (0..<3).map { _ in try proxy.connect() }
+                for client in admitted { #expect(try client.command(["PING"]) == .simpleString("PONG")) }
+                let extra = try proxy.connect()
+                #expect(try extra.readReply() == .error("ERR max number of clients reached"))
+                #expect(throws: (any Error).self) { try extra.command(["PING"]) }
+                admitted.removeFirst()
+                try await Task.sleep(for: .milliseconds(100))
+                let next = try proxy.connect()
+                #expect(try next.command(["SET", "limits:maxclients", "ok"]) == .simpleString("OK"))
+            }
+        }
+
+        /// A client that asks for large values and never reads them is disconnected once more than
+        /// `client-output-buffer-limit` bytes wait for it; a client reading at the same time gets
+        /// every reply.
+        @Test func outputBufferLimitDisconnectsAClientThatDoesNotRead() async throws {
+            try await Self.withProxy({ $0.clientOutputBufferLimit = 1024 * 1024 }) { proxy in
+                let value = String(repeating: "x", count: 500_000)
+                let writer = try proxy.connect()
+                #expect(try writer.command(["SET", "limits:big", value]) == .simpleString("OK"))
+
+                let stuck = try RawClient(port: proxy.port)
+                var requests = ByteBuffer()
+                for _ in 0..<200 { requests.writeRESPCommand(["GET", "limits:big"]) }
+                try stuck.send(Array(requests.readableBytesView))
+                // The reader beside it: every GET answered in full while the other one is cut off.
+                for _ in 0..<20 { #expect(try writer.command(["GET", "limits:big"]).string?.count == value.count) }
+                try await Task.sleep(for: .seconds(2))
+                let received = stuck.receive(atLeast: 200 * value.count).count
+                let closed = stuck.peerClosed()
+                print("Limits output buffer: the non-reading client got \(received) of \(200 * value.count) bytes before it was closed: \(closed)")
+                #expect(closed)
+                #expect(received < 200 * value.count)
+            }
+        }
+
+        /// With `timeout 1`, an idle client is closed after about a second; a client blocked in
+        /// BLPOP for longer is not.
+        @Test func idleClientsAreClosedButBlockedOnesStay() async throws {
+            try await Self.withProxy({ $0.idleTimeout = 1 }) { proxy in
+                let idle = try proxy.connect()
+                #expect(try idle.command(["PING"]) == .simpleString("PONG"))
+                let blocked = try proxy.connect()
+                try blocked.append(["BLPOP", "limits:never-pushed", "3"])
+                try blocked.flush()
+                try await Task.sleep(for: .milliseconds(2500))
+                #expect(throws: (any Error).self) { try idle.command(["PING"]) }
+                #expect(try blocked.readReply() == .null)
+                #expect(try blocked.command(["PING"]) == .simpleString("PONG"))
+            }
+        }
+
+        /// Runs `body` with a proxy of its own in front of the shared cluster, configured by
+        /// `configure`, and stops the proxy afterwards.
+        private static func withProxy(
+            _ configure: (inout ProxyConfiguration) -> Void,
+            _ body: (ProxyUnderTest) async throws -> Void
+        ) async throws {
+            let (cluster, _) = try liveCluster()
+            let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]], configure: configure)
+            do {
+                try await body(proxy)
+            } catch {
+                try? await proxy.stop()
+                throw error
+            }
+            try await proxy.stop()
+        }
+    }
+}
