@@ -35,10 +35,7 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let command = try self.decode(buffer: &buffer) else {
-            guard buffer.readableBytes <= self.limits.maxQueryBuffer else { throw RESPProtocolError.queryBufferLimit }
-            return .needMoreData
-        }
+        guard let command = try self.decode(buffer: &buffer) else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(command))
         return .continue
     }
@@ -49,7 +46,8 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     }
 
     /// Reads the next complete command from `buffer`, consuming its bytes; `nil` when more bytes are needed.
-    /// Empty requests (`*0`, blank inline lines) are consumed and skipped.
+    /// Empty requests (`*0`, blank inline lines) are consumed and skipped. An incomplete request
+    /// holding more than the query buffer limit is an error.
     public mutating func decode(buffer: inout ByteBuffer) throws(RESPProtocolError) -> RESPCommand? {
         while let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) {
             let outcome: Outcome
@@ -60,7 +58,9 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
             }
             switch outcome {
             case .command(let command): return command
-            case .needMoreData: return nil
+            case .needMoreData:
+                guard buffer.readableBytes <= self.limits.maxQueryBuffer else { throw .queryBufferLimit }
+                return nil
             case .skipped: continue
             }
         }

@@ -71,6 +71,27 @@ extension LiveClusterSuite {
             }
         }
 
+        /// With `max-in-flight-per-node 1`, a pipeline of GETs to one node gets some answered and the
+        /// rest refused at once with the limit's error, in order; nothing waits without bound.
+        @Test func inFlightCapPerNodeRefusesTheExcess() async throws {
+            try await Self.withProxy({ $0.maxInFlightPerNode = 1 }) { proxy in
+                let client = try proxy.connect()
+                for _ in 0..<100 { try client.append(["GET", "limits:in-flight"]) }
+                try client.flush()
+                var answered = 0
+                var refused = 0
+                for _ in 0..<100 {
+                    switch try client.readReply() {
+                    case .null: answered += 1
+                    case .error(let message) where message.contains("max-in-flight-per-node"): refused += 1
+                    case let other: Issue.record("unexpected reply \(other)")
+                    }
+                }
+                print("Limits in-flight cap 1: \(answered) answered, \(refused) refused of 100 pipelined GETs")
+                #expect(answered >= 1 && refused >= 1 && answered + refused == 100)
+            }
+        }
+
         /// Runs `body` with a proxy of its own in front of the shared cluster, configured by
         /// `configure`, and stops the proxy afterwards.
         private static func withProxy(

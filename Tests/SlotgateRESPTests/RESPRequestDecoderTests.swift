@@ -107,6 +107,15 @@ struct RESPRequestDecoderTests {
 
     // MARK: - Multibulk
 
+    @Test("an incomplete request past the query buffer limit is refused; complete ones of any total size are not")
+    func queryBufferLimit() throws {
+        let limits = RESPRequestLimits(maxQueryBuffer: 64)
+        let partial = [UInt8]("*2\r\n$3\r\nSET\r\n$100\r\n") + [UInt8](repeating: 0x61, count: 60)
+        #expect(Self.protocolError(partial, limits: limits)?.description == "Protocol error: client query buffer limit reached")
+        let pipeline = (0..<10).flatMap { _ in Self.multibulk("SET", "key", String(repeating: "v", count: 30)) }
+        #expect(try Self.decode(chunks: [pipeline], limits: limits).commands.count == 10)
+    }
+
     @Test("a whole multibulk request decodes to its arguments and its own bytes")
     func wholeMultibulk() throws {
         let request = [UInt8]("*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n")
