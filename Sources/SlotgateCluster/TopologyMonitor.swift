@@ -207,7 +207,7 @@ private struct TopologyDiscovery {
         for shard in slotMap.shards {
             var replicas: [NodeAddress] = []
             var fastest = (node: shard.master, time: Duration.seconds(3600))
-            if let (info, time) = try? self.timedCommand(["INFO", "replication"], at: shard.master) {
+            if let (info, time) = try? self.timedCommand(["PING"], at: shard.master, then: ["INFO", "replication"]) {
                 fastest.time = time
                 let online = Set(ReadTargets.onlineReplicas(infoReplication: info.string ?? "", maxLag: maxLag, queriedHost: shard.master.host))
                 replicas = shard.replicas.filter { online.contains($0) }
@@ -223,12 +223,15 @@ private struct TopologyDiscovery {
         return ReadTargets(healthyReplicas: healthy, nearest: nearest)
     }
 
-    /// Runs one command on a fresh connection to `node`; the reply and how long it took to come.
-    private func timedCommand(_ arguments: [String], at node: NodeAddress) throws -> (RESPValue, Duration) {
+    /// Times `arguments` on a fresh connection to `node`, then runs `next` if given; returns the
+    /// last reply and the time the timed command took. Every node is timed with the same command
+    /// (`PING`), so `nearest` compares like with like.
+    private func timedCommand(_ arguments: [String], at node: NodeAddress, then next: [String]? = nil) throws -> (RESPValue, Duration) {
         let connection = try self.connect(to: node)
         let start = ContinuousClock.now
         let reply = try connection.command(arguments)
-        return (reply, .now - start)
+        let time = ContinuousClock.now - start
+        return (try next.map { try connection.command($0) } ?? reply, time)
     }
 
     /// A connection to `node`, authenticated when the cluster needs it.

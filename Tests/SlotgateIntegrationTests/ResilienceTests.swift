@@ -12,7 +12,8 @@ extension LiveClusterSuite {
     @Suite struct ResilienceTests {
         /// A slot is migrated by hand, the way `redis-cli --cluster reshard` does it, while a client
         /// keeps writing and reading keys of that slot, also with an MGET split between that slot
-        /// and another: ASK during the move, MOVED after, no errors, every value right.
+        /// and another: ASK during the move, MOVED or a refreshed map after, no errors, every
+        /// value right.
         @Test func slotMigrationUnderLiveTrafficIsInvisible() throws {
             let (cluster, proxy) = try liveCluster()
             let slot = HashSlot(key: "migrating")
@@ -79,11 +80,13 @@ extension LiveClusterSuite {
 
             #expect(failures.entries.isEmpty, "\(failures.entries.prefix(5))")
             #expect(try cluster.slotMap().master(for: slot) == target)
-            // The traffic really went through both redirect paths: the source answered ASK and
-            // MOVED, and the target was sent ASKING.
+            // The traffic really went through the ASK path: the source answered ASK and the target
+            // was sent ASKING. Whether the source also answered MOVED depends on timing: a topology
+            // refresh asked for during the move (by a TRYAGAIN) may land just after the slot is
+            // assigned, and then no command needs a MOVED. Either way no client saw an error.
             let sourceErrors = try sourceLink.command(["INFO", "errorstats"]).string ?? ""
             #expect(sourceErrors.contains("errorstat_ASK:count="), "\(sourceErrors)")
-            #expect(sourceErrors.contains("errorstat_MOVED:count="), "\(sourceErrors)")
+            print("Resilience migration: source error stats \(sourceErrors.split(whereSeparator: \.isNewline).dropFirst())")
             #expect((try targetLink.command(["INFO", "commandstats"]).string ?? "").contains("cmdstat_asking:calls="))
             let check = try proxy.connect()
             let finalRound = try #require(check.command(["GET", keys[0]]).string)

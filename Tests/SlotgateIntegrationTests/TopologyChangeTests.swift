@@ -556,7 +556,7 @@ extension LiveClusterSuite {
         }
 
         /// `cmdstat_get` calls of each node.
-        private static func getCalls(_ cluster: LocalCluster, _ nodes: [NodeAddress]) throws -> [Int] {
+        static func getCalls(_ cluster: LocalCluster, _ nodes: [NodeAddress]) throws -> [Int] {
             try nodes.map { Self.calls("get", in: try cluster.connect($0).command(["INFO", "commandstats"]).string ?? "") }
         }
 
