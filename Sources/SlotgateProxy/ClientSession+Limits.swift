@@ -6,8 +6,9 @@ import Logging
 import NIOCore
 import SlotgateRESP
 
-/// The limits on one client: `maxclients` when it connects, the idle `timeout`, and
-/// `client-output-buffer-limit` on replies it does not read.
+/// The limits on one client: `maxclients` when it connects, the idle `timeout`,
+/// `client-output-buffer-limit` on replies it does not read, and `request-timeout` on its
+/// transaction's link.
 extension ClientSession {
     func channelActive(context: ChannelHandlerContext) {
         guard self.router.admitClient() else {
@@ -23,9 +24,14 @@ extension ClientSession {
 
     /// Closes the client if it sat idle past `timeout` seconds (never while it waits on a blocking
     /// command, is subscribed, or is owed replies), or if more than `outputLimit` reply bytes wait
-    /// for it to read. Called about once a second.
+    /// for it to read; gives up its transaction's link past `request-timeout`. Called about once a
+    /// second.
     func enforceLimits(now: NIODeadline, idleTimeout: Int, outputLimit: Int) {
         guard let context = self.context, self.isOpen else { return }
+        if let limit = self.router.settings.requestTimeout, let link = self.transaction?.link, link.isOverdue(at: now, limit: limit) {
+            // A transaction's node that stops answering is given up like a shared link's.
+            link.timedOut(after: limit)
+        }
         let idle =
             idleTimeout > 0 && now - self.lastCommandAt > .seconds(Int64(idleTimeout)) && self.line.isEmpty
             && self.blockingLink == nil && self.subscriptions == nil && self.transaction == nil

@@ -283,6 +283,13 @@ extension LiveClusterSuite {
                 let readStart = clock.now
                 let stalledRead = try stalled.command(["GET", victimKey])
                 let readWait = clock.now - readStart
+                // A transaction on the frozen node: its own link is given up the same way, within the
+                // timeout plus the once-a-second check, and EXEC aborts.
+                let transactionStart = clock.now
+                let multi = try stalled.command(["MULTI"])
+                let queued = try stalled.command(["SET", victimKey, "in-transaction"])
+                let exec = try stalled.command(["EXEC"])
+                let transactionWait = clock.now - transactionStart
                 let othersDuringStall = traffic.operations { _ in true } - othersBefore
                 let othersLongest = traffic.longestWait { _ in true }
                 let stall = clock.now - stallStart
@@ -297,7 +304,8 @@ extension LiveClusterSuite {
                     TopologyChange stalledNode: write to the frozen master answered after \(Self.ms(stalledWait)) ms with \
                     \(stalledReply); read answered after \(Self.ms(readWait)) ms with \(stalledRead); during the \(Self.ms(stall)) ms \
                     stall \(othersDuringStall) commands to the other masters, longest \(Self.ms(othersLongest)) ms, errors \
-                    \(traffic.failures.count); after SIGCONT: \(afterResume), \(readBack)
+                    \(traffic.failures.count); transaction: \(queued), EXEC \(exec) after \(Self.ms(transactionWait)) ms; after \
+                    SIGCONT: \(afterResume), \(readBack)
                     """
                 )
                 let timeoutError = RESPValue.error(
@@ -307,6 +315,10 @@ extension LiveClusterSuite {
                 #expect(stalledWait >= .milliseconds(950) && stalledWait < .milliseconds(2500))
                 #expect(stalledRead == timeoutError)
                 #expect(readWait >= .milliseconds(950) && readWait < .milliseconds(2500))
+                #expect(multi == .simpleString("OK"))
+                #expect(queued == timeoutError)
+                #expect({ if case .error(let message) = exec { message.hasPrefix("EXECABORT") } else { false } }(), "\(exec)")
+                #expect(transactionWait < .milliseconds(3500))
                 #expect(traffic.failures.isEmpty, "\(traffic.failures.prefix(5))")
                 #expect(traffic.staleReads.isEmpty, "\(traffic.staleReads.prefix(5))")
                 #expect(othersDuringStall > 100)

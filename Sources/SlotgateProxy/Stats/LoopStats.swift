@@ -46,16 +46,33 @@ final class LoopStats {
         self.events[event, default: 0] += amount
     }
 
-    /// Counts one reply leaving for a client: its command, its outcome and its latency.
+    /// Most command names counted apart; the rest count as `other`, so that clients sending
+    /// made-up names cannot grow the table (or the metrics' label set) without bound.
+    static let maxCommandNames = 400
+    /// The same for error codes, which scripts can make up too.
+    static let maxErrorCodes = 100
+
+    /// Counts one reply leaving for a client: its command, its outcome and its latency. Commands
+    /// the cluster does not know count as `unknown`.
     func answered(_ name: String, commandClass: CommandClass, reply: ByteBuffer, microseconds: Int64) {
         let isError = reply.readableBytes > 0 && reply.getInteger(at: reply.readerIndex, as: UInt8.self) == UInt8(ascii: "-")
-        self.commands[name, default: CommandTally()].calls += 1
+        var counted = name
+        if isError && reply.readableBytesView.starts(with: Self.unknownCommandPrefix) {
+            counted = "unknown"
+        } else if self.commands[name] == nil && self.commands.count >= Self.maxCommandNames {
+            counted = "other"
+        }
+        self.commands[counted, default: CommandTally()].calls += 1
         if isError {
-            self.commands[name]!.errors += 1
-            self.clientErrors[Self.errorCode(reply), default: 0] += 1
+            self.commands[counted]!.errors += 1
+            let code = Self.errorCode(reply)
+            let countedCode = self.clientErrors[code] == nil && self.clientErrors.count >= Self.maxErrorCodes ? "OTHER" : code
+            self.clientErrors[countedCode, default: 0] += 1
         }
         self.latency[commandClass, default: LatencyHistogram()].record(microseconds: microseconds)
     }
+
+    private static let unknownCommandPrefix = Array("-ERR unknown command".utf8)
 
     /// The first word of an error reply, `-CODE message`.
     private static func errorCode(_ reply: ByteBuffer) -> String {
