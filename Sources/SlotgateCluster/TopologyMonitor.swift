@@ -11,10 +11,12 @@ import SlotgateRESP
 ///
 /// It runs on a thread of its own, because it talks to nodes through hiredis's blocking
 /// `redisContext` and must never block an event loop. It asks several nodes for `CLUSTER SLOTS`
-/// and `CLUSTER NODES` (and once for `COMMAND`) and believes the account ``TopologyReport`` picks, at start, on a timer, and whenever an event loop reports evidence of change
-/// (MOVED, a lost link), at most once per minimum interval. Each new view is handed to
-/// the `publish` function given to ``start(publish:)``, which passes it on to the event loops. Until the first view exists it retries with
-/// backoff and publishes why the cluster is unavailable.
+/// and `CLUSTER NODES` (and once for `COMMAND`) and believes the account ``TopologyReport``
+/// picks. It refreshes at start, on a timer, and whenever an event loop reports evidence of
+/// change (MOVED, a lost link), at most once per minimum interval, and measures replicas for
+/// `read-from`. Each new view goes to the `publish` function given to ``start(publish:)``,
+/// which passes it on to the event loops. Until the first view exists it retries with backoff
+/// and publishes why the cluster is unavailable.
 public final class TopologyMonitor: Sendable {
     /// How the monitor finds and refreshes the topology.
     public struct Configuration: Sendable {
@@ -28,8 +30,8 @@ public final class TopologyMonitor: Sendable {
         public var nodeTimeout: Duration
         /// The `AUTH` command (with its arguments) the nodes need, if any.
         public var credentials: [String]?
-        /// Most replication lag, in seconds, of a replica fit to serve reads; `nil` when reads
-        /// never go to replicas and replicas are not measured.
+        /// Most replication lag, in seconds, of a replica fit to serve reads; `nil` to measure no
+        /// replicas (the proxy always measures them, so `read-from` can change at run time).
         public var replicaMaxLag: Int?
 
         public init(
@@ -93,6 +95,8 @@ private struct TopologyDiscovery {
     private var unreachable: Set<NodeAddress> = []
     private var backoff: Duration = .milliseconds(100)
     private var status = MonitorStatus()
+    /// When replicas were last measured for `read-from`.
+    private var lastMeasured: ContinuousClock.Instant?
     /// Nodes asked per refresh, when that many answer.
     private static let sampleSize = 3
 
@@ -167,8 +171,12 @@ private struct TopologyDiscovery {
         publish: (TopologyUpdate) -> Void
     ) {
         let slotMap = report.slotMap
-        let readTargets = self.configuration.replicaMaxLag.map { self.measureReadTargets(of: slotMap, maxLag: $0) }
         let mapChanged = slotMap != self.current?.slotMap
+        // Replicas are measured when the map changes and otherwise once per refresh interval, not
+        // on every refresh a burst of MOVED or a failover asks for.
+        let measureDue = mapChanged || self.lastMeasured.map { ContinuousClock.now - $0 >= self.configuration.refreshInterval } ?? true
+        let readTargets = measureDue ? self.configuration.replicaMaxLag.map { self.measureReadTargets(of: slotMap, maxLag: $0) } : nil
+        if readTargets != nil { self.lastMeasured = .now }
         guard mapChanged || readTargets.map({ $0 != self.current?.readTargets }) == true else { return }
         let view = ClusterView(
             version: (self.current?.version ?? 0) + (mapChanged ? 1 : 0),
@@ -176,7 +184,7 @@ private struct TopologyDiscovery {
             commands: catalog.commands,
             serverVersion: catalog.serverVersion,
             nodeTimeout: catalog.nodeTimeout,
-            readTargets: readTargets
+            readTargets: readTargets ?? self.current?.readTargets
         )
         let previous = self.current?.slotMap
         self.current = view

@@ -19,6 +19,7 @@ extension ClientSession {
             return
         }
         self.admitted = true
+        self.router.sessionOpened(self)
         context.fireChannelActive()
     }
 

@@ -18,15 +18,20 @@ extension ClientSession {
         var deadline: NIODeadline
     }
 
-    /// Parks the command being handled if `node` refuses connections and its hold has time
-    /// left; `true` when it was parked (the caller must then leave it untouched).
+    /// Parks the command being handled if `node` refused its last connection and the hold has
+    /// time left; `true` when it was parked (the caller must then leave it untouched).
     func parkIfUnreachable(_ node: NodeAddress) -> Bool {
-        guard let current = self.handling, self.router.isBackingOff(from: node) else { return false }
+        guard let current = self.handling, self.router.isKnownDown(node) else { return false }
         let deadline = self.parkDeadline ?? .now() + self.router.failoverHold
         guard deadline > .now() else { return false }
         self.parked = ParkedCommand(command: current.command, replySlot: current.replySlot, deadline: deadline)
-        self.router.park(self)
+        self.router.park(self, waitingFor: node)
         return true
+    }
+
+    /// Whether the parked command's hold has run out: tried once more, it fails.
+    var parkExpired: Bool {
+        self.parked.map { $0.deadline <= .now() } ?? false
     }
 
     /// Handles the parked command again (the router's tick or a new map); what was held behind it

@@ -71,7 +71,6 @@ final class ClientSession: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.router.sessionOpened(self)
         self.connection.remoteAddress = context.channel.remoteAddress.map(Self.describe) ?? "?"
         self.connection.localAddress = context.channel.localAddress.map(Self.describe) ?? "?"
     }

@@ -9,7 +9,8 @@ import SlotgateCluster
 ///
 /// When a master dies, the cluster needs its node timeout plus an election to promote a replica.
 /// Requests for the dead master's slots wait here meanwhile instead of failing. Each new slot map,
-/// and each moment the node may be tried again, sends them on in the order they came. The bytes
+/// and each tick on which one of their nodes may be tried again (or a hold ran out), sends them
+/// on in the order they came. The bytes
 /// held are capped so that a long outage cannot eat the proxy's memory: past the cap, requests fail
 /// at once.
 struct HeldRequests {
@@ -21,6 +22,8 @@ struct HeldRequests {
 
     private var entries = CircularBuffer<Entry>()
     private var countByNode: [NodeAddress: Int] = [:]
+    /// The soonest any held request's hold runs out.
+    private(set) var earliestDeadline: NIODeadline?
     private var heldBytes = 0
     /// Most request bytes held at once.
     let byteBudget: Int
@@ -34,6 +37,9 @@ struct HeldRequests {
     /// How many requests wait.
     var count: Int { self.entries.count }
 
+    /// The nodes requests wait for.
+    var nodes: Dictionary<NodeAddress, Int>.Keys { self.countByNode.keys }
+
     /// Whether requests for `node` are waiting; later ones must wait behind them to keep their order.
     func isHolding(for node: NodeAddress) -> Bool {
         self.countByNode[node, default: 0] > 0
@@ -46,6 +52,9 @@ struct HeldRequests {
         self.heldBytes += size
         self.countByNode[node, default: 0] += 1
         self.entries.append(Entry(request: request, node: node))
+        if let deadline = request.holdDeadline {
+            self.earliestDeadline = min(self.earliestDeadline ?? deadline, deadline)
+        }
         return true
     }
 
@@ -55,6 +64,7 @@ struct HeldRequests {
         self.entries.removeAll(keepingCapacity: true)
         self.countByNode.removeAll(keepingCapacity: true)
         self.heldBytes = 0
+        self.earliestDeadline = nil
         return released
     }
 }

@@ -43,7 +43,6 @@ extension LoopRouter {
             request.target.deliverError(ProxyErrors.holdBudgetSpent(node, reason, budget: self.held.byteBudget))
             return
         }
-        self.monitor.requestRefresh()
     }
 
     /// Sends every held request on again, oldest first: by its slot under the current map, or to
@@ -55,19 +54,42 @@ extension LoopRouter {
         }
     }
 
-    /// Tries `session`'s parked command again on the next tick or slot map.
-    func park(_ session: ClientSession) {
-        self.parkedSessions.append(session)
+    /// On a tick: held requests go on only when one of their nodes may be tried again (its
+    /// backoff is over, or it never refused: a CLUSTERDOWN retry) or a hold ran out; otherwise
+    /// they stay as they are, and only the topology is asked about.
+    private func releaseHeldRequestsIfDue(now: NIODeadline) {
+        guard !self.held.isEmpty else { return }
+        self.monitor.requestRefresh()
+        let due = self.held.earliestDeadline.map { $0 <= now } == true || self.held.nodes.contains { !self.isBackingOff(from: $0) }
+        if due {
+            self.releaseHeldRequests()
+        }
+    }
+
+    /// Tries `session`'s parked command, which waits for `node`, again once the node may be
+    /// reachable or a new slot map arrives.
+    func park(_ session: ClientSession, waitingFor node: NodeAddress) {
+        self.parkedSessions.append((session, node))
         self.monitor.requestRefresh()
     }
 
-    /// Tries every parked command again; those whose node still refuses park again.
-    func retryParkedSessions() {
+    /// Tries parked commands again: all of them on a new slot map (`everyone`), otherwise those
+    /// whose node is no longer known to be down. For a node whose backoff is over, a `PING` probes
+    /// it, so that a node that came back is noticed even with no other traffic for it.
+    func retryParkedSessions(everyone: Bool) {
         guard !self.parkedSessions.isEmpty else { return }
-        let sessions = self.parkedSessions
+        let parked = self.parkedSessions
         self.parkedSessions.removeAll()
-        for session in sessions {
-            session.retryParked()
+        var probed = Set<NodeAddress>()
+        for (session, node) in parked {
+            if everyone || !self.isKnownDown(node) || session.parkExpired {
+                session.retryParked()
+                continue
+            }
+            self.parkedSessions.append((session, node))
+            if !self.isBackingOff(from: node) && probed.insert(node).inserted {
+                self.send(RoutedRequest(wire: ProxyReplies.pingCommand, slot: nil, target: .discard, resp3: false), to: node)
+            }
         }
     }
 
@@ -92,8 +114,8 @@ extension LoopRouter {
                 link.close()
             }
         }
-        self.releaseHeldRequests()
-        self.retryParkedSessions()
+        self.releaseHeldRequestsIfDue(now: now)
+        self.retryParkedSessions(everyone: false)
         self.ticks &+= 1
         if self.ticks % 20 == 0 {
             for session in self.sessions.values {

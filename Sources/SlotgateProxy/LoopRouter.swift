@@ -54,8 +54,8 @@ final class LoopRouter {
     /// Nodes that left the slot map; their links close once idle (see `LoopRouter+Hold`). Only
     /// these: a link to a node not in the map yet (reached by a MOVED before the refresh) stays.
     var departedNodes: Set<NodeAddress> = []
-    /// Sessions whose command waits for a node that cannot be reached.
-    var parkedSessions: [ClientSession] = []
+    /// Sessions whose command waits for a node that cannot be reached, and that node.
+    var parkedSessions: [(session: ClientSession, node: NodeAddress)] = []
     private var linksAwaitingFlush: [NodeLink] = []
     private var sessionsAwaitingFlush: [ClientSession] = []
     private var flushScheduled = false
@@ -98,7 +98,7 @@ final class LoopRouter {
             self.departedNodes.subtract(view.slotMap.allNodes)
             self.view = view
             self.releaseHeldRequests()
-            self.retryParkedSessions()
+            self.retryParkedSessions(everyone: true)
             self.scheduleFlush()
         case .unavailable(let reason):
             self.unavailableReason = reason
@@ -113,7 +113,7 @@ final class LoopRouter {
     /// Whether node links say `READONLY`, so that replicas serve the reads sent to them.
     var linksReadFromReplicas: Bool { self.settings.readPolicy != .master }
 
-    /// Redirects and retries one command may take.
+    /// MOVED/ASK redirects and resends one command may take (see ``RouterSettings/maxRedirects``).
     var maxRedirects: Int { self.settings.maxRedirects }
 
     /// Something suggests the slot map is stale (a MOVED seen elsewhere): refresh it soon.
@@ -173,7 +173,7 @@ final class LoopRouter {
         case nil:
             // The common case: every key in one slot, sent to that slot's master as the client sent it.
             if let key = keys.firstKey {
-                self.stats.hotKeys.saw(String(buffer: key), keeping: self.settings.hotKeys)
+                self.stats.hotKeys.saw(String(decoding: key.readableBytesView.prefix(128), as: UTF8.self), keeping: self.settings.hotKeys)
             }
             self.route(command, keys: keys, readOnly: spec.isReadOnly, replySlot: replySlot)
         case .split(let merge, let keyStep):
@@ -252,7 +252,7 @@ final class LoopRouter {
             request.target.deliverError(ProxyErrors.noSlotMap(self.unavailableReason))
             return
         }
-        let readsElsewhere = request.isReadOnly && self.settings.readPolicy != .master
+        let readsElsewhere = request.isReadOnly && request.slot != nil && self.settings.readPolicy != .master
         guard let target = readsElsewhere ? request.slot.flatMap(self.readNode(for:)) : self.master(for: request.slot) else {
             request.target.deliverError(ProxyErrors.slotNotServed)
             return
@@ -278,6 +278,11 @@ final class LoopRouter {
         let link = self.openLink(to: node, owner: self, resp3: request.resp3)
         self.links[key] = link
         link.send(request)
+    }
+
+    /// Whether `node` refused its last connection and none has succeeded since.
+    func isKnownDown(_ node: NodeAddress) -> Bool {
+        self.reconnectBackoff[node] != nil
     }
 
     /// Whether `node` refused a connection recently and is not to be tried again yet.
@@ -363,25 +368,20 @@ final class LoopRouter {
     }
 
     /// `TRYAGAIN` (keys mid-migration) or `CLUSTERDOWN` (the cluster lost a master and has not
-    /// recovered yet): the command did not run. It is routed again, after a pause growing from
-    /// `retryDelay`, under the newest map, for as long as the failover hold lasts.
+    /// recovered yet): the command did not run. It waits with the held requests, so the client's
+    /// later commands for that node stay behind it, and is routed again under the newest map on
+    /// the next tick, for as long as the failover hold lasts; then the node's reply goes back.
+    /// These retries do not count against `max-redirects`.
     private func retryLater(_ request: RoutedRequest, failing reply: FramedReply, from node: NodeAddress) {
         self.stats.count(reply.isError(startingWith: "TRYAGAIN") ? .tryagain : .clusterdown)
         let now = NIODeadline.now()
         var retry = request
         retry.holdDeadline = request.holdDeadline ?? now + self.failoverHold
-        retry.attempts += 1
         guard retry.holdDeadline! > now else {
             request.target.deliver(reply)
             return
         }
-        self.monitor.requestRefresh()
-        let delay = min(self.settings.retryDelay * Int64(1 << min(request.attempts, 6)), Self.tickInterval * 4)
-        let pending = NIOLoopBound((router: self, request: retry), eventLoop: self.eventLoop)
-        self.eventLoop.scheduleTask(in: delay) {
-            pending.value.router.resend(pending.value.request, lastSentTo: node)
-            pending.value.router.scheduleFlush()
-        }
+        self.hold(retry, for: node)
     }
 
     private func follow(_ redirect: Redirect, _ request: RoutedRequest) {
@@ -440,12 +440,23 @@ final class LoopRouter {
         self.reconnectBackoff[node] = (.now() + jittered, delay, reason)
         self.stats.count(.connectFailed)
         if previous == nil {
+            // The other loops learn it too, so their first command for the node waits instead of
+            // failing on a connection of its own.
+            let delay = self.settings.reconnectDelay
+            self.directory.tellOthers(than: self.eventLoop) { $0.peerFoundNodeDown(node, reason: reason, retryAfter: delay) }
             self.logger.warning(
                 "cannot connect to node; its requests wait for it or its successor",
                 metadata: ["upstream.node": "\(node)", "error": "\(reason)", "failover_hold.ms": "\(self.failoverHold.nanoseconds / 1_000_000)"]
             )
         }
         self.monitor.requestRefresh()
+    }
+
+    /// Another loop could not connect to `node`: treat it as down here too, unless this loop
+    /// knows better already.
+    func peerFoundNodeDown(_ node: NodeAddress, reason: String, retryAfter delay: TimeAmount) {
+        guard self.reconnectBackoff[node] == nil else { return }
+        self.reconnectBackoff[node] = (.now() + delay, delay, reason)
     }
 
     /// A link to `node` connected: the node is reachable again.
@@ -488,15 +499,16 @@ final class LoopRouter {
     }
 
     /// Shutting down: every client stops being read and is closed once its replies are out.
-    /// Returns how many clients are still connected.
+    /// Returns how many clients are still owed replies.
     func drainClients() -> Int {
         for session in self.sessions.values { session.drain() }
-        return self.sessions.count
+        return self.sessions.values.count { !$0.line.isEmpty }
     }
 
-    /// Shutting down, after the clients: closes every node link on purpose.
+    /// Shutting down, after the clients: closes every node link on purpose; nobody waits for
+    /// what is still in flight.
     func closeLinks() {
-        for link in self.links.values { link.close() }
+        for link in self.links.values { link.abandon() }
     }
 
     /// Closes this loop's clients that `filter` names; returns how many.

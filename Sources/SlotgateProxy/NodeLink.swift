@@ -93,7 +93,7 @@ final class NodeLink {
 
     /// Whether the node has left a request unanswered, and been silent, for longer than `limit`.
     func isOverdue(at now: NIODeadline, limit: TimeAmount) -> Bool {
-        guard let waitingSince = self.waitingSince, !self.inFlight.isEmpty else { return false }
+        guard self.context != nil, let waitingSince = self.waitingSince, !self.inFlight.isEmpty else { return false }
         return now - waitingSince > limit
     }
 
@@ -105,6 +105,9 @@ final class NodeLink {
         }
         self.context = context
         self.router.nodeConnected(self.address)
+        if !self.inFlight.isEmpty {
+            self.waitingSince = .now()
+        }
         if let auth = self.router.nodeAuthCommand {
             self.setupRepliesToDrop += 1
             self.outbound.write(auth, to: context)
@@ -126,11 +129,12 @@ final class NodeLink {
 
     /// Bytes from the node: frame them and hand each reply to the router with its request.
     func received(_ bytes: ByteBuffer) {
+        guard !self.isClosed else { return }
         self.framer.feed(bytes)
         let now = NIODeadline.now()
         defer { self.waitingSince = self.inFlight.isEmpty ? nil : now }
         do {
-            while let reply = try self.framer.next() {
+            while !self.isClosed, let reply = try self.framer.next() {
                 if self.setupRepliesToDrop > 0 {
                     self.setupRepliesToDrop -= 1
                     if reply.kind == .error {
@@ -170,7 +174,8 @@ final class NodeLink {
     /// The link was closed by Slotgate, not lost: nothing to warn about.
     private(set) var closedOnPurpose = false
 
-    /// Closes the connection on purpose; requests still in flight are answered as for a drop.
+    /// Closes the connection on purpose; requests still in flight are treated as for a drop
+    /// (answered with an error, or given back when read-only).
     func close() {
         self.closedOnPurpose = true
         self.context?.close(promise: nil)

@@ -14,8 +14,9 @@ protocol NodeLinkOwner: AnyObject {
     /// A subscriber link delivered a frame (a message, a subscription confirmation, a pong).
     func link(_ link: NodeLink, pushed frame: FramedReply)
 
-    /// The link is gone: it never connected (`connectFailed`), or it dropped. Its requests in
-    /// flight have already been answered with errors.
+    /// The link is gone: it never connected (`connectFailed`), or it dropped. Called before its
+    /// requests in flight are answered with errors or given back, so the owner can forget the
+    /// link first.
     func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int)
 
     /// Requests the link gives back unanswered, after ``linkClosed(_:connectFailed:requestsFailed:)``,

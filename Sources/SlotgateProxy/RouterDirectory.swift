@@ -20,6 +20,13 @@ final class RouterDirectory: Sendable {
         self.routers.withLockedValue { $0[0].eventLoop }
     }
 
+    /// Runs `body` on every router's loop but `eventLoop`'s, without waiting.
+    func tellOthers(than eventLoop: any EventLoop, _ body: @escaping @Sendable (LoopRouter) -> Void) {
+        for router in self.routers.withLockedValue({ $0 }) where router.eventLoop !== eventLoop {
+            router.eventLoop.execute { body(router.value) }
+        }
+    }
+
     /// Runs `body` on every router's loop and gathers the results on `eventLoop`.
     func gather<Result: Sendable>(
         on eventLoop: any EventLoop,

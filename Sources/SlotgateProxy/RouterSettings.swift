@@ -5,9 +5,11 @@
 import NIOCore
 import SlotgateRESP
 
-/// The part of the configuration the event loops' routers use, fixed when the proxy starts.
+/// The part of the configuration the event loops' routers use: built at start, and again on a
+/// reload or `PROXY CONFIG SET`, then handed to every router as a whole.
 struct RouterSettings: Sendable {
-    /// Redirects and retries one command may take before its last error is returned.
+    /// MOVED/ASK redirects, and resends after a lost link, one command may take before its last
+    /// error is returned (`TRYAGAIN`/`CLUSTERDOWN` retries are bounded by the failover hold instead).
     var maxRedirects: Int
     /// Limit on making a connection to a node.
     var connectTimeout: TimeAmount

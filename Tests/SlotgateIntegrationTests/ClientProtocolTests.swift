@@ -134,25 +134,29 @@ extension LiveClusterSuite {
     }
 }
 
-/// Bytes one thread receives for another to check.
-final class ReceivedBytes: @unchecked Sendable {
+/// A value one thread receives for another to check.
+final class Received<Value: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var bytes: [UInt8]?
+    private var value: Value?
 
-    func set(_ bytes: [UInt8]) {
+    func set(_ value: Value) {
         self.condition.withLock {
-            self.bytes = bytes
+            self.value = value
             self.condition.broadcast()
         }
     }
 
-    func wait() throws -> [UInt8] {
+    /// Waits (at most 60 s) for the value.
+    func wait() throws -> Value {
         let deadline = Date(timeIntervalSinceNow: 60)
         return try self.condition.withLock {
-            while self.bytes == nil {
+            while self.value == nil {
                 guard self.condition.wait(until: deadline) else { throw HarnessError("nothing received in 60 s") }
             }
-            return self.bytes!
+            return self.value!
         }
     }
 }
+
+/// Bytes one thread receives for another to check.
+typealias ReceivedBytes = Received<[UInt8]>

@@ -214,6 +214,55 @@ extension LiveClusterSuite {
             }
         }
 
+        /// Once Slotgate knows a master is down, a transaction and a blocking command for its slots
+        /// wait for the promotion (parked, like held commands) and then run on the new master: the
+        /// transaction commits, the BLPOP times out normally, and neither client sees an error.
+        @Test func transactionAndBlockingCommandWaitForThePromotion() async throws {
+            try await Self.withOwnCluster(nodeTimeout: 2000) { cluster, proxy in
+                let map = try cluster.slotMap()
+                let victim = try #require(map.shards.last?.master)
+                let heir = try #require(cluster.replicas(of: victim).first)
+                let tag = Self.tags("parked-", count: 1, servedBy: victim, in: map)[0]
+                let writer = try proxy.connect()
+                #expect(try writer.command(["SET", "{\(tag)}:plain", "0"]) == .simpleString("OK"))
+                let clock = ContinuousClock()
+                let killedAt = clock.now
+                try cluster.crash(victim)
+                // A plain command lets Slotgate find the master down; it is held until the promotion.
+                let plainReply = Received<RESPValue>()
+                let port = proxy.port
+                let plain = Thread {
+                    let client = try? BlockingRedisConnection(host: "127.0.0.1", port: port, timeout: .seconds(30))
+                    plainReply.set((try? client?.command(["SET", "{\(tag)}:plain", "1"])) ?? .error("no reply"))
+                }
+                plain.start()
+                try await Task.sleep(for: .milliseconds(300))
+                let heirRoleAtStart = LocalCluster.field("role", in: try cluster.connect(heir).command(["INFO", "replication"]).string ?? "")
+
+                let transaction = try proxy.connect()
+                let transactionStart = clock.now
+                #expect(try transaction.command(["MULTI"]) == .simpleString("OK"))
+                #expect(try transaction.command(["INCR", "{\(tag)}:counter"]) == .simpleString("QUEUED"))
+                let exec = try transaction.command(["EXEC"])
+                let transactionWait = clock.now - transactionStart
+                let blocking = try proxy.connect()
+                let blpop = try blocking.command(["BLPOP", "{\(tag)}:list", "1"])
+                try cluster.waitForRole("master", of: heir)
+                let plainAnswer = try plainReply.wait()
+                print(
+                    """
+                    TopologyChange parked: the heir was \(heirRoleAtStart ?? "?") when the transaction began; EXEC \(exec) after \
+                    \(Self.ms(transactionWait)) ms; BLPOP \(blpop); plain SET \(plainAnswer); \
+                    \(Self.ms(clock.now - killedAt)) ms after the kill in all
+                    """
+                )
+                #expect(heirRoleAtStart == "slave")
+                #expect(plainAnswer == .simpleString("OK"))
+                #expect(exec == .array([.integer(1)]))
+                #expect(blpop == .null)
+            }
+        }
+
         /// `CLUSTER FAILOVER` on a replica while 20 clients write and read keys of every master: the
         /// switch is coordinated (the master pauses, the replica catches up), and the proxy follows
         /// the MOVED replies, so clients see no error at all and every read sees the last write.

@@ -27,7 +27,11 @@ final class AdminCommandHandler: ChannelInboundHandler {
         let command = self.unwrapInboundIn(data)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let previous = self.previous ?? context.eventLoop.makeSucceededVoidFuture()
-        let reply = previous.flatMap { loopBound.value.0.answer(command, context: loopBound.value.1) }
+        let reply = previous.flatMap { loopBound.value.0.answer(command, context: loopBound.value.1) }.recover { error in
+            var bytes = ByteBuffer()
+            bytes.writeRESPError("ERR the admin port could not answer: \(error)")
+            return bytes
+        }
         self.previous = reply.map { bytes in
             let (_, context) = loopBound.value
             context.writeAndFlush(NIOAny(bytes), promise: nil)

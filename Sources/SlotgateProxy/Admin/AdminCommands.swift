@@ -45,8 +45,10 @@ enum AdminCommands {
             let names = ProxyConfiguration.directiveNames.filter { Self.matches(arguments[2].lowercased(), $0) }
             reply.writeRESPArrayHeader(count: names.count * 2)
             for name in names {
+                // Passwords are never shown: anyone who can reach the admin port would learn them.
+                let value = configuration.value(of: name)
                 reply.writeRESPBulkString(name)
-                reply.writeRESPBulkString(configuration.value(of: name))
+                reply.writeRESPBulkString(name.contains("pass") && value != "\"\"" ? "(set)" : value)
             }
         case ("config", 4) where arguments[1].lowercased() == "set":
             let directive = arguments[2].lowercased()
@@ -54,6 +56,9 @@ enum AdminCommands {
             do throws(ConfigurationError) {
                 guard !ProxyConfiguration.restartOnlyDirectives.contains(directive) else {
                     throw ConfigurationError("'\(directive)' takes effect only at start; change the file and restart")
+                }
+                guard !directive.contains("pass") || !configuration.adminPassword.isEmpty else {
+                    throw ConfigurationError("passwords can be changed here only when admin-password is set; change the file and reload")
                 }
                 try configuration.set(directive, [arguments[3]])
                 service.apply(configuration)

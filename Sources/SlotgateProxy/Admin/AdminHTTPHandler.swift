@@ -45,8 +45,11 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             return self.respond(.notFound, "endpoints: /metrics /stats /healthz /cluster\n", type: "text/plain", head: head, context: context)
         }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        self.service.report(on: context.eventLoop).whenSuccess { report in
+        self.service.report(on: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
+            guard case .success(let report) = result else {
+                return handler.respond(.internalServerError, "the event loops did not answer\n", type: "text/plain", head: head, context: context)
+            }
             switch path {
             case "/metrics":
                 handler.respond(.ok, PrometheusExposition.render(report), type: "text/plain; version=0.0.4", head: head, context: context)

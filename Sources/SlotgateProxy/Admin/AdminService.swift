@@ -10,8 +10,9 @@ import SlotgateCluster
 /// What the admin port can see and do: gather an ``AdminReport`` from the event loops, change
 /// settings at run time, reset the slow logs, refresh the topology.
 ///
-/// The admin handlers run on an event loop of their own and reach the routers only through
-/// ``RouterDirectory``, each on its own loop, so the proxy's hot path never takes a lock for them.
+/// The admin handlers reach the routers only through ``RouterDirectory``, each on its own loop,
+/// so the proxy's hot path never takes a lock for them; rendering a report runs on the admin
+/// connection's loop, once per request.
 final class AdminService: Sendable {
     let directory: RouterDirectory
     private let monitor: TopologyMonitor

@@ -4,11 +4,11 @@
 
 import Histogram
 
-/// Latencies in microseconds, from 1 µs to an hour, to three significant digits: an HDR
-/// histogram records each value in constant time and small memory, and histograms of several
+/// Latencies in microseconds, from 1 µs to an hour, to two significant digits (1%): an HDR
+/// histogram records each value in constant time and about 20 KB, and histograms of several
 /// event loops add up exactly.
 public struct LatencyHistogram: Sendable {
-    private var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    private var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
 
     public init() {}
 

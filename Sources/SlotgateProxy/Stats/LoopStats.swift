@@ -46,8 +46,9 @@ final class LoopStats {
         self.events[event, default: 0] += amount
     }
 
-    /// Most command names counted apart; the rest count as `other`, so that clients sending
-    /// made-up names cannot grow the table (or the metrics' label set) without bound.
+    /// Most command names counted apart; the rest count as `other`, and names are cut to 32
+    /// characters, so that clients sending made-up names cannot grow the table (or the metrics'
+    /// label set) without bound.
     static let maxCommandNames = 400
     /// The same for error codes, which scripts can make up too.
     static let maxErrorCodes = 100
@@ -56,7 +57,7 @@ final class LoopStats {
     /// the cluster does not know count as `unknown`.
     func answered(_ name: String, commandClass: CommandClass, reply: ByteBuffer, microseconds: Int64) {
         let isError = reply.readableBytes > 0 && reply.getInteger(at: reply.readerIndex, as: UInt8.self) == UInt8(ascii: "-")
-        var counted = name
+        var counted = name.count > 32 ? String(name.prefix(32)) : name
         if isError && reply.readableBytesView.starts(with: Self.unknownCommandPrefix) {
             counted = "unknown"
         } else if self.commands[name] == nil && self.commands.count >= Self.maxCommandNames {

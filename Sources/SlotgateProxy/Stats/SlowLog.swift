@@ -17,11 +17,17 @@ struct SlowLog {
         var command: String
         /// The first key (or argument), cut to 64 bytes.
         var firstKey: String
+        /// The master of the first key's slot when the reply left; empty for commands that went
+        /// to several nodes or none.
         var node: String
         var client: String
     }
 
-    private(set) var entries: [Entry] = []
+    /// Oldest first, so that adding one is an append.
+    private var oldestFirst: [Entry] = []
+
+    /// The entries, newest first.
+    var entries: [Entry] { self.oldestFirst.reversed() }
     /// Ids grow across all event loops, so merged logs keep Redis's unique, rising ids.
     private static let nextID = Atomic<Int>(0)
 
@@ -29,13 +35,13 @@ struct SlowLog {
     mutating func add(_ entry: Entry, maxLength: Int) {
         var entry = entry
         entry.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        self.entries.insert(entry, at: 0)
-        if self.entries.count > maxLength {
-            self.entries.removeLast(self.entries.count - maxLength)
+        self.oldestFirst.append(entry)
+        if self.oldestFirst.count > maxLength {
+            self.oldestFirst.removeFirst(self.oldestFirst.count - maxLength)
         }
     }
 
     mutating func reset() {
-        self.entries.removeAll()
+        self.oldestFirst.removeAll()
     }
 }
