@@ -75,42 +75,10 @@ extension ProxyConfiguration {
         }
     }
 
-    /// Every single-valued directive and how it sets its field.
-    private static let directives: [String: @Sendable (inout ProxyConfiguration, String) throws -> Void] = [
-        "bind": { $0.bind = $1 },
-        "port": { $0.port = try integer($1, in: 0...65535) },
-        "threads": { $0.threads = try integer($1, in: 0...1024) },
-        "log-level": { $0.logLevel = try logLevel($1) },
-        "topology-refresh-interval": { $0.topologyRefreshInterval = .milliseconds(try integer($1, in: 100...86_400_000)) },
-        "topology-refresh-min-interval": { $0.topologyMinimumRefreshInterval = .milliseconds(try integer($1, in: 0...60_000)) },
-        "connect-timeout": { $0.connectTimeout = .milliseconds(try integer($1, in: 1...600_000)) },
-        "max-redirects": { $0.maxRedirects = try integer($1, in: 0...100) },
-        "cluster-announce-ip": { $0.announceHost = $1 == "\"\"" ? "" : $1 },
-        "cluster-announce-port": { $0.announcePort = try integer($1, in: 0...65535) },
-        "requirepass": { $0.requirePassword = $1 == "\"\"" ? "" : $1 },
-        "cluster-user": { $0.clusterUser = $1 == "\"\"" ? "" : $1 },
-        "cluster-password": { $0.clusterPassword = $1 == "\"\"" ? "" : $1 },
-        "max-exclusive-links-per-client": { $0.maxExclusiveLinksPerClient = try integer($1, in: 3...1024) },
-        "max-exclusive-links": { $0.maxExclusiveLinks = try integer($1, in: 1...1_000_000) },
-        "failover-hold": { $0.failoverHold = $1.lowercased() == "auto" ? nil : .milliseconds(try integer($1, in: 0...3_600_000)) },
-        "failover-hold-max-memory": { $0.failoverHoldMaxMemory = try byteSize($1, in: 0...(Int(Int32.max) * 2)) },
-        "request-timeout": { $0.requestTimeout = .milliseconds(try integer($1, in: 0...86_400_000)) },
-        "admin-port": { $0.adminPort = try integer($1, in: 0...65535) },
-        "admin-bind": { $0.adminBind = $1 },
-        "admin-password": { $0.adminPassword = $1 == "\"\"" ? "" : $1 },
-        "slowlog-log-slower-than": { $0.slowlogSlowerThan = try integer($1, in: -1...3_600_000_000) },
-        "slowlog-max-len": { $0.slowlogMaxLength = try integer($1, in: 0...100_000) },
-        "hotkeys": { $0.hotKeys = try integer($1, in: 0...1000) },
-        "shutdown-timeout": { $0.shutdownTimeout = .milliseconds(try integer($1, in: 0...3_600_000)) },
-        "maxclients": { $0.maxClients = try integer($1, in: 1...1_000_000) },
-        "timeout": { $0.idleTimeout = try integer($1, in: 0...31_536_000) },
-        "client-output-buffer-limit": { $0.clientOutputBufferLimit = try byteSize($1, in: 0...(Int(Int32.max) * 2)) },
-        "client-query-buffer-limit": { $0.clientQueryBufferLimit = try byteSize($1, in: 1024 * 1024...(Int(Int32.max) * 2)) },
-        "max-in-flight-per-node": { $0.maxInFlightPerNode = try integer($1, in: 0...10_000_000) },
-        "read-from": { $0.readPolicy = try readPolicy($1) },
-        "replica-max-lag": { $0.replicaMaxLag = try integer($1, in: 0...86_400) },
-        "proto-max-bulk-len": { $0.protoMaxBulkLength = try byteSize($1, in: 1024...(Int(Int32.max) * 2)) },
-    ]
+    /// The single-valued directives, by name, and how each sets its field.
+    private static let directives: [String: @Sendable (inout ProxyConfiguration, String) throws -> Void] = Dictionary(
+        uniqueKeysWithValues: Self.allDirectives.compactMap { directive in directive.set.map { (directive.name, $0) } }
+    )
 
     static func integer(_ text: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
         guard let value = Int(text), range.contains(value) else {
