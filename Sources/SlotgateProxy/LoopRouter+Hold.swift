@@ -15,6 +15,10 @@ import SlotgateCluster
 extension LoopRouter {
     /// How often the housekeeping tick runs.
     static let tickInterval = TimeAmount.milliseconds(50)
+    /// Ticks between the once-a-second client limit checks.
+    private static let ticksPerSecond = Int(1_000_000_000 / tickInterval.nanoseconds)
+    /// Ticks between halvings of the hot key counts.
+    private static let ticksPerHotKeyHalfLife = Int(HotKeySampler.halfLife) * ticksPerSecond
 
     /// How long a request may wait for an unreachable node: the configured `failover-hold`, or by
     /// default the cluster's own node timeout plus time for an election.
@@ -117,12 +121,12 @@ extension LoopRouter {
         self.releaseHeldRequestsIfDue(now: now)
         self.retryParkedSessions(everyone: false)
         self.ticks &+= 1
-        if self.ticks % 20 == 0 {
+        if self.ticks % Self.ticksPerSecond == 0 {
             for session in self.sessions.values {
                 session.enforceLimits(now: now, idleTimeout: self.settings.idleTimeout, outputLimit: self.settings.clientOutputBufferLimit)
             }
         }
-        if self.ticks % Int(HotKeySampler.halfLife * 1000 / Double(Self.tickInterval.nanoseconds / 1_000_000)) == 0 {
+        if self.ticks % Self.ticksPerHotKeyHalfLife == 0 {
             self.stats.hotKeys.decay()
         }
         self.scheduleFlush()

@@ -177,8 +177,9 @@ public final class ProxyServer: Sendable {
     /// first slot map.
     public func status() async -> (clients: Int, mapVersion: Int)? {
         let directory = self.admin.service.directory
-        guard let report = try? await self.admin.service.report(on: directory.anyEventLoop).get(), let view = report.view else { return nil }
-        return (report.stats.clientsConnected, view.version)
+        let loops = try? await directory.gather(on: directory.anyEventLoop) { ($0.stats.clientsConnected, $0.view?.version) }.get()
+        guard let loops, let version = loops.compactMap(\.1).max() else { return nil }
+        return (loops.reduce(0) { $0 + $1.0 }, version)
     }
 
     /// The address Slotgate gives as its own to cluster-aware clients.
