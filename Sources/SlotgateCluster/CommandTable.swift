@@ -4,6 +4,7 @@
 
 import NIOCore
 import SlotgateRESP
+import Synchronization
 
 /// Every command the cluster knows, with its key positions, loaded from the cluster's own
 /// `COMMAND` reply when the proxy starts.
@@ -13,13 +14,22 @@ import SlotgateRESP
 /// arity are the ones Redis itself gives.
 public struct CommandTable: Sendable {
     private let commands: [String: CommandSpec]
+    /// Tells tables apart cheaply: each table built gets its own number, so an event loop knows
+    /// when the table in a new view is a new one.
+    public let generation: Int
 
     public init(_ commands: [CommandSpec]) {
         self.commands = Dictionary(commands.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.generation = Self.generations.add(1, ordering: .relaxed).newValue
     }
+
+    private static let generations = Atomic<Int>(0)
 
     /// How many top-level commands the table holds.
     public var count: Int { self.commands.count }
+
+    /// Every top-level command's spec, in no particular order.
+    public var specs: some Collection<CommandSpec> { self.commands.values }
 
     /// The spec of a top-level command by lower-case name.
     public subscript(name: String) -> CommandSpec? { self.commands[name] }
@@ -63,11 +73,7 @@ public struct CommandTable: Sendable {
     private static func visitKeyIndexes(of keySpec: KeySpec, in arguments: [ByteBuffer], _ visit: (Int) -> Void) {
         keySpec.visitKeyIndexes(
             argumentCount: arguments.count,
-            argumentEquals: { index, keyword in
-                let argument = arguments[index]
-                return argument.readableBytes == keyword.utf8.count
-                    && zip(argument.readableBytesView, keyword.utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 }
-            },
+            argumentEquals: { index, keyword in arguments[index].withUnsafeReadableBytes { KeySpec.matches($0, keyword: keyword) } },
             integerArgument: { arguments[$0].redisInteger },
             visit
         )

@@ -40,10 +40,13 @@ public struct HashSlot: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// The bytes that decide the slot: the hash tag if the key has a non-empty one, else the whole key.
     private static func hashedPart(of key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        guard let open = key.firstIndex(of: UInt8(ascii: "{")) else { return key }
-        let afterOpen = key.index(after: open)
-        guard let close = key[afterOpen...].firstIndex(of: UInt8(ascii: "}")), close > afterOpen else { return key }
-        return UnsafeRawBufferPointer(rebasing: key[afterOpen..<close])
+        var open = 0
+        while open < key.count && key[open] != UInt8(ascii: "{") { open &+= 1 }
+        guard open < key.count else { return key }
+        var close = open &+ 1
+        while close < key.count && key[close] != UInt8(ascii: "}") { close &+= 1 }
+        guard close < key.count, close > open &+ 1 else { return key }
+        return UnsafeRawBufferPointer(rebasing: key[(open &+ 1)..<close])
     }
 }
 
@@ -60,10 +63,12 @@ enum CRC16 {
     }
 
     static func xmodem(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
-        var crc: UInt16 = 0
-        for byte in bytes {
-            crc = (crc << 8) ^ self.table[Int(UInt8(crc >> 8) ^ byte)]
+        self.table.withUnsafeBufferPointer { table in
+            var crc: UInt16 = 0
+            for byte in bytes {
+                crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
+            }
+            return crc
         }
-        return crc
     }
 }

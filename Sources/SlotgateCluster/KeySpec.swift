@@ -48,6 +48,11 @@ public struct KeySpec: Sendable, Hashable {
         self.beginSearch != .unknown && self.findKeys != .unknown && !self.isFlaggedIncomplete
     }
 
+    /// Whether an argument equals a key spec's keyword, ignoring case.
+    public static func matches(_ argument: UnsafeRawBufferPointer, keyword: String) -> Bool {
+        argument.count == keyword.utf8.count && zip(argument, keyword.utf8).allSatisfy { $0 | 0x20 == $1 | 0x20 }
+    }
+
     /// Calls `visit` with the index of every key this spec finds among `argumentCount` arguments,
     /// following Redis's own `getKeysUsingKeySpecs`. Indexes past the end are not visited: the
     /// server reports such a command's syntax error itself.

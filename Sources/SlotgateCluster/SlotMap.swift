@@ -19,13 +19,15 @@ public struct SlotMap: Sendable, Equatable {
         }
     }
 
-    private static let unassigned = UInt16.max
+    /// The shard index of a slot no node serves, in ``shardIndexBySlot``.
+    public static let unassigned = UInt16.max
 
     /// The shards, in the order the cluster listed them.
     public let shards: [Shard]
     /// The lowest slot each shard serves, by shard index: a name for a shard that outlives
     /// the map, which is what a cluster-wide SCAN cursor remembers.
     public let firstSlots: [Int]
+    /// The index in ``shards`` of each slot's shard, ``unassigned`` for a slot no node serves.
     private let shardIndexBySlot: [UInt16]
 
     /// Builds a map from slot ranges; a later range for the same slot wins, and slots outside

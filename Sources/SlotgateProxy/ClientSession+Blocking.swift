@@ -2,6 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import DequeModule
 import NIOCore
 import SlotgateCluster
 import SlotgateRESP
@@ -17,10 +18,15 @@ extension ClientSession {
     /// says little about the client's earlier writes, which went over shared links.
     private static let waitingWithoutFlag: Set<String> = ["wait", "waitaof"]
 
+    /// Whether a command of `spec` may block (with some arguments, for `XREAD`).
+    static func mayBlock(_ spec: CommandSpec) -> Bool {
+        spec.flags.contains("blocking") || Self.waitingWithoutFlag.contains(spec.name)
+    }
+
     /// Sends `command` (whose spec and keys the router resolved) on a link of its own if it is a
     /// blocking command; `false` if it is not one.
     func startBlocking(_ command: RESPCommand, spec: CommandSpec, keys: KeySlots, replySlot: ReplySlot) -> Bool {
-        guard spec.flags.contains("blocking") || Self.waitingWithoutFlag.contains(spec.name) else { return false }
+        guard Self.mayBlock(spec) else { return false }
         if let option = Self.blockingOnlyWithOption[spec.name] {
             guard command.arguments.contains(where: { String(buffer: $0).lowercased() == option }) else { return false }
         }

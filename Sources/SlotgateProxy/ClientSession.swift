@@ -2,24 +2,27 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import DequeModule
 import NIOCore
 import SlotgateRESP
 
-/// One client connection: takes its decoded commands, hands them to the loop's router (or, for
+/// One client connection: cuts its bytes into requests, hands them to the loop's router (or, for
 /// transactions and blocking commands, to a node link of its own), and writes the replies back
 /// strictly in request order.
 ///
-/// Every command gets a ``ReplySlot`` at the back of the line; filled slots leave from the front.
-/// Writes are not flushed one by one: the router flushes each touched session once per loop turn.
-/// A protocol error from the decoder is answered in line, after the replies owed before it, and
-/// then the connection is closed, as Redis does.
+/// Every request gets a place at the back of the ``ReplyLine``; filled places leave from the
+/// front. Most requests take the fast path (see `ClientSession+FastPath`): straight to a shared
+/// node link, with no allocation of their own. Writes are not flushed one by one: the router
+/// flushes each touched session once per loop turn. A protocol error is answered in line, after
+/// the replies owed before it, and then the connection is closed, as Redis does.
 final class ClientSession: ChannelInboundHandler {
-    typealias InboundIn = RESPCommand
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let router: LoopRouter
     private(set) var context: ChannelHandlerContext?
-    private(set) var line = CircularBuffer<ReplySlot>(initialCapacity: 16)
+    var line = ReplyLine()
+    private var input: RequestAssembler
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
     private var connection: ConnectionState
@@ -44,7 +47,7 @@ final class ClientSession: ChannelInboundHandler {
     var blockingLink: NodeLink?
     /// Commands that arrived while a blocking command was out or a command was parked; they run,
     /// in order, after it.
-    var heldCommands = CircularBuffer<RESPCommand>()
+    var heldCommands = Deque<RESPCommand>()
     /// A command waiting for its unreachable node (see `ClientSession+Parking`).
     var parked: ParkedCommand?
     /// While a parked command is tried again: when its hold runs out.
@@ -59,8 +62,9 @@ final class ClientSession: ChannelInboundHandler {
     /// Channels, patterns and subscriber links while subscribed (see `ClientSession+PubSub`).
     var subscriptions: SubscriptionState?
 
-    init(router: LoopRouter) {
+    init(router: LoopRouter, limits: RESPRequestLimits) {
         self.router = router
+        self.input = RequestAssembler(limits: limits)
         self.connection = ConnectionState(isAuthenticated: router.authenticator.password == nil)
     }
 
@@ -115,17 +119,46 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = self.unwrapInboundIn(data)
+        self.router.noteTime()
+        self.router.stats.bytesIn += bytes.readableBytes
         guard self.acceptsCommands else { return }
-        let command = self.unwrapInboundIn(data)
-        self.router.stats.bytesIn += command.wire.readableBytes
-        if self.holdsCommands {
-            self.heldCommands.append(command)
-        } else {
-            self.handle(command)
+        self.input.append(bytes)
+        do {
+            while self.acceptsCommands, let request = try self.input.next() {
+                self.take(request)
+            }
+        } catch {
+            self.answerProtocolError(error)
         }
         if self.line.count + self.heldCommands.count >= Self.pauseReadingAt {
             self.setReading(false, context: context)
         }
+    }
+
+    /// One request from the client: on the fast path when it can, else as a command of its own.
+    private func take(_ request: RESPRequest) {
+        if self.holdsCommands {
+            self.heldCommands.append(request.command)
+            return
+        }
+        let entry = self.router.catalog.flatMap { catalog in request.withArgument(0) { catalog.entry(named: $0) } }
+        if let entry, self.isPlain {
+            if entry.isFastRoutable && self.routeFast(request, entry) { return }
+            if entry.split != nil && self.splitFast(request, entry) { return }
+        }
+        self.handle(request.command, statIndex: entry?.statIndex)
+    }
+
+    /// Names the session answers or handles itself before anything is routed: transactions,
+    /// subscriptions, local and connection commands. They never take the fast path.
+    static let handledNames: Set<String> = TransactionState.commands.union(ClientSession.subscriptionCommands).union(LocalCommand.names)
+        .union(ConnectionCommand.names)
+
+    /// Whether the client is in no state that changes what its commands mean: signed in, replies
+    /// on, no transaction, not subscribed.
+    private var isPlain: Bool {
+        self.connection.isAuthenticated && self.connection.replyMode == .on && self.transaction == nil && self.subscriptions == nil
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -143,22 +176,33 @@ final class ClientSession: ChannelInboundHandler {
         }
     }
 
+    /// Gives a request its place at the back of the line; returns its slot.
+    func enterLine(_ request: ByteBuffer, statIndex: Int?) -> ReplySlot {
+        self.lastCommandAt = self.router.now
+        let sequence = self.line.append(
+            ReplyLine.Entry(request: request, statIndex: Int32(statIndex ?? -1), startedAt: self.router.now)
+        )
+        return ReplySlot(session: self, sequence: sequence)
+    }
+
     /// Runs one command: gives it its place in the reply line and decides who answers it.
-    func handle(_ command: RESPCommand) {
-        let slot = ReplySlot(session: self, command: command, name: command.lowercasedName, startedAt: .now())
-        self.lastCommandAt = slot.startedAt
-        self.line.append(slot)
-        self.process(command, replySlot: slot)
+    /// `statIndex` is its place in the catalog, when known.
+    func handle(_ command: RESPCommand, statIndex: Int? = nil) {
+        let index =
+            statIndex ?? self.router.catalog.flatMap { catalog in command.arguments[0].withUnsafeReadableBytes { catalog.entry(named: $0) } }?.statIndex
+        self.process(command, replySlot: self.enterLine(command.wire, statIndex: index))
     }
 
     /// Decides who answers a command that has its place in the line.
     func process(_ command: RESPCommand, replySlot slot: ReplySlot) {
         self.handling = (command, slot)
         defer { self.handling = nil }
-        let name = slot.name
+        let name = command.lowercasedName
         if self.connection.replyMode != .on {
             // `CLIENT REPLY ON` is answered even while replies are off.
-            slot.isSilent = !(name == "client" && command.arguments.count == 3 && command.argumentString(2).lowercased() == "on")
+            if !(name == "client" && command.arguments.count == 3 && command.argumentString(2).lowercased() == "on") {
+                slot.silence()
+            }
             if self.connection.replyMode == .skipNext { self.connection.replyMode = .on }
         }
         guard self.connection.isAuthenticated || ["auth", "hello", "quit"].contains(name) else {
@@ -228,39 +272,46 @@ final class ClientSession: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let protocolError = error as? RESPProtocolError, self.acceptsCommands else {
-            context.close(promise: nil)
-            return
-        }
+        context.close(promise: nil)
+    }
+
+    /// The client broke the protocol: it is told why, after what it is owed, and disconnected.
+    private func answerProtocolError(_ error: RESPProtocolError) {
         self.acceptsCommands = false
-        let slot = ReplySlot(session: self)
-        self.line.append(slot)
         var bytes = ByteBuffer()
-        bytes.writeRESPError(ProxyErrors.protocolError(protocolError))
-        slot.fillAndClose(bytes)
+        bytes.writeRESPError(ProxyErrors.protocolError(error))
+        _ = self.line.append(ReplyLine.Entry(reply: bytes, closesConnection: true))
+        self.replyReady()
         self.router.scheduleFlush()
     }
 
     /// Puts bytes the client did not ask for (a pub/sub message) in line, after what is owed.
     func push(_ bytes: ByteBuffer) {
-        let slot = ReplySlot(session: self)
-        self.line.append(slot)
-        slot.fill(bytes)
+        _ = self.line.append(.push(bytes))
+        self.replyReady()
+    }
+
+    /// A reply for the request numbered `sequence`; written out at once when it is the front's.
+    func fill(_ sequence: Int, with bytes: ByteBuffer) {
+        guard self.line.update(sequence, { $0.reply = bytes }) else { return }
+        if self.line.isFront(sequence) {
+            self.replyReady()
+        }
     }
 
     /// Writes out the replies at the front of the line that are ready.
     func replyReady() {
         guard self.isOpen, let context = self.context else { return }
-        var now: NIODeadline?
-        while let head = self.line.first, let reply = head.reply {
-            self.line.removeFirst()
+        while self.line.frontIsReady {
+            // Moved out of the entry, not copied: no reference counting per reply.
+            var head = self.line.removeFirst()
+            let reply = head.reply.take()!
             if !head.isSilent {
                 self.outbound.write(reply, to: context)
                 self.router.stats.bytesOut += reply.readableBytes
             }
-            if head.command != nil {
-                now = now ?? .now()
-                self.router.answered(head, reply: reply, at: now!, client: self.connection.remoteAddress)
+            if let request = head.request.take() {
+                self.router.answered(head, request: request, reply: reply, client: self)
             }
             if head.closesConnection {
                 self.isOpen = false

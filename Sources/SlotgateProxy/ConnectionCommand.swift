@@ -11,6 +11,10 @@ import SlotgateRESP
 /// They must never reach a node: node links are shared by many clients, and a `HELLO 3` or
 /// `CLIENT REPLY OFF` there would change the link for everyone on it.
 enum ConnectionCommand {
+    /// The names ``answer(_:name:state:serverVersion:authenticator:)`` may answer (`CLIENT` only
+    /// for some subcommands).
+    static let names: Set<String> = ["hello", "auth", "readonly", "readwrite", "reset", "client"]
+
     /// The reply to `command` (lower-case name `name`) if it is a connection command; `nil` otherwise.
     static func answer(
         _ command: RESPCommand,

@@ -14,6 +14,9 @@ enum LocalCommand {
         case replyAndClose(ByteBuffer)
     }
 
+    /// The names ``answer(_:name:)`` answers.
+    static let names: Set<String> = ["ping", "echo", "quit", "select"]
+
     /// The answer to `command` (whose lower-case name is `name`) if Slotgate answers it; `nil` otherwise.
     static func answer(_ command: RESPCommand, name: String) -> Answer? {
         let arguments = command.arguments

@@ -10,47 +10,55 @@ import SlotgateRESP
 /// commands sent to every master, and the cluster-wide SCAN.
 extension LoopRouter {
     /// Splits a multi-key command into one sub-command per slot (in the order the slots first
-    /// appear), or forwards it untouched when all its keys share a slot.
-    func split(_ command: RESPCommand, spec: CommandSpec, merge: CommandRole.SplitMerge, keyStep: Int, replySlot: ReplySlot) {
-        let arguments = command.arguments
-        guard (arguments.count - 1) % keyStep == 0 else {
+    /// appear), or forwards it untouched (`wire`) when all its keys share a slot. The sub-commands
+    /// are written into one buffer, sized once, and each goes out as a slice of it.
+    func split<Arguments: CommandArguments>(
+        _ arguments: Arguments,
+        wire: ByteBuffer,
+        spec: CommandSpec,
+        merge: CommandRole.SplitMerge,
+        keyStep: Int,
+        replySlot: ReplySlot
+    ) {
+        let argumentCount = arguments.argumentCount
+        guard (argumentCount - 1) % keyStep == 0 else {
             replySlot.fillError(ProxyErrors.arity(spec.name))
             return
         }
-        var partBySlot: [HashSlot: Int] = [:]
-        var parts: [(slot: HashSlot, arguments: [ByteBuffer], positions: [Int])] = []
-        var keyIndex = 1
-        while keyIndex + keyStep <= arguments.count {
-            let slot = arguments[keyIndex].withUnsafeReadableBytes { HashSlot(key: $0) }
-            let part: Int
-            if let known = partBySlot[slot] {
-                part = known
-            } else {
-                part = parts.count
-                partBySlot[slot] = part
-                parts.append((slot, [arguments[0]], []))
-            }
-            parts[part].arguments += arguments[keyIndex..<(keyIndex + keyStep)]
-            parts[part].positions.append((keyIndex - 1) / keyStep)
-            keyIndex += keyStep
-        }
-        guard parts.count > 1 else {
-            var request = RoutedRequest(wire: command.wire, slot: parts.first?.slot, target: .client(replySlot))
+        let keyCount = (argumentCount - 1) / keyStep
+        self.grouping.group(keyCount: keyCount) { key in arguments.withArgument(1 + key * keyStep) { HashSlot(key: $0) } }
+        let partCount = self.grouping.partCount
+        guard partCount > 1 else {
+            var request = RoutedRequest(wire: wire, slot: self.grouping.partSlots.first, target: .client(replySlot))
             request.isReadOnly = spec.isReadOnly
             self.route(request)
             return
         }
         let replyMerge: ReplyMerge
         switch merge {
-        case .valuesInKeyOrder: replyMerge = .valuesInKeyOrder(positions: parts.map(\.positions), total: (arguments.count - 1) / keyStep)
+        case .valuesInKeyOrder: replyMerge = .valuesInKeyOrder(partOfKey: self.grouping.partOfKey)
         case .allOK: replyMerge = .allOK
         case .sum: replyMerge = .sum
         }
-        let fanOut = FanOut(replySlot: replySlot, merge: replyMerge, partCount: parts.count)
-        for (index, part) in parts.enumerated() {
-            var wire = ByteBuffer()
-            wire.writeRESPCommand(part.arguments)
-            var request = RoutedRequest(wire: wire, slot: part.slot, target: .part(fanOut, index: index))
+        let fanOut = FanOut(replySlot: replySlot, merge: replyMerge, partCount: partCount)
+        let nameLength = arguments.withArgument(0) { $0.count }
+        var encoded = ByteBufferAllocator().buffer(capacity: wire.readableBytes + partCount * (nameLength + 32))
+        self.partEnds.removeAll(keepingCapacity: true)
+        for part in 0..<partCount {
+            encoded.writeRESPArrayHeader(count: 1 + self.grouping.keyCounts[part] * keyStep)
+            arguments.withArgument(0) { encoded.writeRESPBulkString(bytes: $0) }
+            self.grouping.forEachKey(of: part) { key in
+                for argument in (1 + key * keyStep)..<(1 + (key + 1) * keyStep) {
+                    arguments.withArgument(argument) { encoded.writeRESPBulkString(bytes: $0) }
+                }
+            }
+            self.partEnds.append(encoded.writerIndex)
+        }
+        var start = encoded.readerIndex
+        for part in 0..<partCount {
+            let partWire = encoded.getSlice(at: start, length: self.partEnds[part] - start)!
+            start = self.partEnds[part]
+            var request = RoutedRequest(wire: partWire, slot: self.grouping.partSlots[part], target: .part(fanOut, index: part))
             request.isReadOnly = spec.isReadOnly
             self.route(request)
         }

@@ -10,12 +10,18 @@ import SlotgateRESP
 /// Counting for the admin port: every reply that leaves for a client, the slow log, and a
 /// snapshot of the loop's counters and links on request.
 extension LoopRouter {
-    /// A reply to the command in `slot` left for the client at `now`.
-    func answered(_ slot: ReplySlot, reply: ByteBuffer, at now: NIODeadline, client: String) {
-        let microseconds = (now - slot.startedAt).nanoseconds / 1000
-        self.stats.answered(slot.name, commandClass: slot.commandClass, reply: reply, microseconds: microseconds)
+    /// The reply to the command in `entry` (whose bytes are `request`) left for `client`.
+    func answered(_ entry: ReplyLine.Entry, request: ByteBuffer, reply: ByteBuffer, client: ClientSession) {
+        let microseconds = (self.now - entry.startedAt).nanoseconds / 1000
+        self.stats.answered(
+            statIndex: Int(entry.statIndex),
+            name: { Self.decode(request)?.lowercasedName ?? "" },
+            commandClass: entry.commandClass,
+            reply: reply,
+            microseconds: microseconds
+        )
         let threshold = self.settings.slowlogSlowerThan
-        guard threshold >= 0, microseconds >= threshold, let command = slot.command else { return }
+        guard threshold >= 0, microseconds >= threshold, let command = Self.decode(request) else { return }
         let firstArgument = command.arguments.count > 1 ? command.arguments[1] : nil
         let node = firstArgument.flatMap { argument in self.master(for: argument.withUnsafeReadableBytes { HashSlot(key: $0) }) }
         self.stats.slowLog.add(
@@ -23,13 +29,20 @@ extension LoopRouter {
                 id: 0,
                 timestamp: Int(Date().timeIntervalSince1970),
                 durationMicroseconds: microseconds,
-                command: slot.name,
+                command: command.lowercasedName,
                 firstKey: firstArgument.map { String(decoding: $0.readableBytesView.prefix(64), as: UTF8.self) } ?? "",
-                node: slot.commandClass == .routed ? node.map(\.description) ?? "" : "",
-                client: client
+                node: entry.commandClass == .routed ? node.map(\.description) ?? "" : "",
+                client: client.remoteAddress
             ),
             maxLength: self.settings.slowlogMaxLength
         )
+    }
+
+    /// A request's bytes as a command again, for the slow log and for names the catalog lacks.
+    private static func decode(_ request: ByteBuffer) -> RESPCommand? {
+        var bytes = request
+        var decoder = RESPRequestDecoder()
+        return try? decoder.decode(buffer: &bytes)
     }
 
     /// This loop's counters, links and held requests, as a value for the admin port.

@@ -2,6 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import DequeModule
 import Logging
 import NIOCore
 import NIOPosix
@@ -38,8 +39,21 @@ final class LoopRouter {
     /// This loop's client sessions.
     private(set) var sessions: [ObjectIdentifier: ClientSession] = [:]
     private(set) var view: ClusterView?
+    /// The view's commands as the fast path looks them up; rebuilt when a view brings a new table.
+    private(set) var catalog: CommandCatalog?
     private var unavailableReason = "topology discovery has not finished"
+    /// The shared links, by node and protocol. Changed only through ``setLink(_:for:)``.
     private(set) var links: [LinkKey: NodeLink] = [:]
+    /// The shared links to each shard's master, by shard index, for RESP2 and RESP3 clients: what
+    /// the fast path looks a slot's link up in, without hashing an address.
+    private var masterLinks: (resp2: [NodeLink?], resp3: [NodeLink?]) = ([], [])
+    /// The view's slot map as runs of slots with one owner: the last slot of each run, in order,
+    /// and the run's shard index (``SlotMap/unassigned`` for none). A few dozen entries that stay
+    /// in the CPU's cache, where a lookup in a table of all 16384 slots would miss it.
+    private var slotRuns: (lastSlots: [UInt16], shards: [UInt16]) = ([], [])
+    /// The time at the start of the current burst of work: read once per read from a socket and
+    /// used for every command in it, rather than read from the clock per command.
+    private(set) var now = NIODeadline.now()
 
     /// A shared link is per node and per protocol: RESP3 clients' commands go on links that said
     /// `HELLO 3`, so node replies never need converting.
@@ -64,6 +78,9 @@ final class LoopRouter {
     var ticks = 0
     /// Turn counter spreading reads over replicas (see `LoopRouter+ReadFrom`).
     var nextReadReplica = 0
+    /// Working memory of ``split(_:wire:spec:merge:keyStep:replySlot:)``, reused for every command.
+    var grouping = SlotGrouping()
+    var partEnds: [Int] = []
 
     init(
         eventLoop: any EventLoop,
@@ -97,6 +114,12 @@ final class LoopRouter {
             }
             self.departedNodes.subtract(view.slotMap.allNodes)
             self.view = view
+            if self.catalog?.generation != view.commands.generation {
+                let catalog = CommandCatalog(view.commands)
+                self.catalog = catalog
+                self.stats.useCatalog(catalog)
+            }
+            self.indexMasterLinks()
             self.releaseHeldRequests()
             self.retryParkedSessions(everyone: true)
             self.scheduleFlush()
@@ -173,12 +196,12 @@ final class LoopRouter {
         case nil:
             // The common case: every key in one slot, sent to that slot's master as the client sent it.
             if let key = keys.firstKey {
-                self.stats.hotKeys.saw(String(decoding: key.readableBytesView.prefix(128), as: UTF8.self), keeping: self.settings.hotKeys)
+                self.sampleHotKey { key }
             }
             self.route(command, keys: keys, readOnly: spec.isReadOnly, replySlot: replySlot)
         case .split(let merge, let keyStep):
             replySlot.commandClass = .split
-            self.split(command, spec: spec, merge: merge, keyStep: keyStep, replySlot: replySlot)
+            self.split(command, wire: command.wire, spec: spec, merge: merge, keyStep: keyStep, replySlot: replySlot)
         case .broadcast(let merge):
             replySlot.commandClass = .broadcast
             self.broadcast(command.wire, merge: merge, replySlot: replySlot, view: view)
@@ -248,6 +271,10 @@ final class LoopRouter {
 
     /// Sends a request to the master of its slot (any master for a command without keys).
     func route(_ request: RoutedRequest) {
+        if let slot = request.slot, let link = self.fastLink(for: slot, resp3: request.resp3, readOnly: request.isReadOnly) {
+            link.send(request)
+            return
+        }
         guard self.view != nil else {
             request.target.deliverError(ProxyErrors.noSlotMap(self.unavailableReason))
             return
@@ -276,8 +303,65 @@ final class LoopRouter {
             return
         }
         let link = self.openLink(to: node, owner: self, resp3: request.resp3)
-        self.links[key] = link
+        self.setLink(link, for: key)
         link.send(request)
+    }
+
+    /// Puts or removes the shared link for `key`, keeping the fast path's index of it.
+    func setLink(_ link: NodeLink?, for key: LinkKey) {
+        self.links[key] = link
+        self.indexMasterLinks()
+    }
+
+    /// Rebuilds the fast path's index of shared links by shard, after the links or the map changed.
+    private func indexMasterLinks() {
+        let runs = self.view?.slotMap.slotRanges ?? []
+        self.slotRuns = (runs.map { UInt16($0.slots.upperBound) }, runs.map { $0.shard.map(UInt16.init) ?? SlotMap.unassigned })
+        let masters = self.view?.slotMap.shards.map(\.master) ?? []
+        self.masterLinks = (
+            masters.map { self.links[LinkKey(node: $0, resp3: false)] },
+            masters.map { self.links[LinkKey(node: $0, resp3: true)] }
+        )
+    }
+
+    /// The shared link the fast path may send a command for `slot` on: open, to the slot's master,
+    /// in the client's protocol, not over the in-flight cap, and only when reads need no replica
+    /// choice. `nil` sends the command the slow way, which handles every other case.
+    func fastLink(for slot: HashSlot, resp3: Bool, readOnly: Bool) -> NodeLink? {
+        guard !readOnly || self.settings.readPolicy == .master else { return nil }
+        let shard = self.shardIndex(of: slot)
+        let links = resp3 ? self.masterLinks.resp3 : self.masterLinks.resp2
+        guard shard < links.count, let link = links[shard] else { return nil }
+        let limit = self.settings.maxInFlightPerNode
+        guard limit == 0 || link.inFlightCount < limit else { return nil }
+        return link
+    }
+
+    /// The index of `slot`'s shard, by binary search over ``slotRuns``; out of range when no node
+    /// serves it.
+    private func shardIndex(of slot: HashSlot) -> Int {
+        let lastSlots = self.slotRuns.lastSlots
+        var low = 0
+        var high = lastSlots.count
+        while low < high {
+            let middle = (low &+ high) &>> 1
+            if lastSlots[middle] < slot.rawValue {
+                low = middle &+ 1
+            } else {
+                high = middle
+            }
+        }
+        return low < lastSlots.count ? Int(self.slotRuns.shards[low]) : Int.max
+    }
+
+    /// Reads the clock for the burst of work that starts now (see ``now``).
+    func noteTime() {
+        self.now = .now()
+    }
+
+    /// Counts a keyed command's first key for the hot key table, one command in a few.
+    func sampleHotKey(_ key: () -> ByteBuffer) {
+        self.stats.hotKeys.saw(String(decoding: key().readableBytesView.prefix(128), as: UTF8.self), keeping: self.settings.hotKeys)
     }
 
     /// Whether `node` refused its last connection and none has succeeded since.
@@ -403,7 +487,7 @@ final class LoopRouter {
     func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
         let key = LinkKey(node: link.address, resp3: link.resp3)
         if self.links[key] === link {
-            self.links[key] = nil
+            self.setLink(nil, for: key)
         }
         guard !link.closedOnPurpose else { return }
         if !connectFailed {
@@ -414,7 +498,7 @@ final class LoopRouter {
 
     /// Requests a shared link gives back unanswered because sending them again is safe: routed
     /// afresh, they wait for the node (or its successor) if it is still unreachable.
-    func link(_ link: NodeLink, returned requests: CircularBuffer<RoutedRequest>, reason: String) {
+    func link(_ link: NodeLink, returned requests: Deque<RoutedRequest>, reason: String) {
         for request in requests where request.target.isAwaited {
             self.resend(request, lastSentTo: link.address)
         }

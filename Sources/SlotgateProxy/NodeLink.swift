@@ -2,6 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import DequeModule
 import Logging
 import NIOCore
 import SlotgateCluster
@@ -21,13 +22,17 @@ import SlotgateRESP
 /// timeout, so one stalled node cannot hold its clients forever.
 final class NodeLink {
     let address: NodeAddress
-    private unowned let router: LoopRouter
-    private weak var owner: (any NodeLinkOwner)?
+    /// The loop's router outlives every link it opens, so it is held without reference counting.
+    private unowned(unsafe) let router: LoopRouter
+    /// Whether the router owns the link (a shared link). It is then told of replies directly.
+    private let isShared: Bool
+    /// The session owning a link of its own; it may go first.
+    private weak var session: (any NodeLinkOwner)?
     private var context: ChannelHandlerContext?
-    private var inFlight = CircularBuffer<RoutedRequest>(initialCapacity: 64)
+    private var inFlight = Deque<RoutedRequest>()
     /// Bytes of queued requests not yet written because the connection is not up.
     private var unsent: [ByteBuffer] = []
-    private let framer: any ReplyFraming
+    private let framer: ReplyFraming
     /// The link said `HELLO 3` and its replies are RESP3.
     let resp3: Bool
     private var awaitsFlush = false
@@ -47,32 +52,36 @@ final class NodeLink {
     init(address: NodeAddress, router: LoopRouter, owner: any NodeLinkOwner, carriesPushes: Bool = false, resp3: Bool) {
         self.address = address
         self.router = router
-        self.owner = owner
+        self.isShared = owner === router
+        self.session = self.isShared ? nil : owner
         self.carriesPushes = carriesPushes
         self.resp3 = resp3
-        self.framer = resp3 ? RESP3ReplyFramer() : RESPReplyFramer()
+        self.framer = ReplyFraming(resp3: resp3)
         self.nodeStats = router.stats.node(address)
     }
 
+    /// Who hears of the link's replies and of its end.
+    private var owner: (any NodeLinkOwner)? {
+        self.isShared ? self.router : self.session
+    }
+
     /// Queues a request and writes it, or keeps its bytes until the connection is up.
-    func send(_ request: RoutedRequest) {
-        if !self.carriesPushes {
-            var request = request
-            request.sentAt = .now()
-            if self.inFlight.isEmpty {
-                self.waitingSince = request.sentAt
+    func send(_ request: consuming RoutedRequest) {
+        if let context = self.context {
+            self.outbound.write(request.wire, to: context)
+            if !self.awaitsFlush {
+                self.awaitsFlush = true
+                self.router.linkAwaitsFlush(self)
             }
-            self.inFlight.append(request)
-        }
-        guard let context = self.context else {
+        } else {
             self.unsent.append(request.wire)
-            return
         }
-        self.outbound.write(request.wire, to: context)
-        if !self.awaitsFlush {
-            self.awaitsFlush = true
-            self.router.linkAwaitsFlush(self)
+        guard !self.carriesPushes else { return }
+        request.sentAt = self.router.now
+        if self.inFlight.isEmpty {
+            self.waitingSince = request.sentAt
         }
+        self.inFlight.append(request)
     }
 
     /// Sends what was written since the last flush.
@@ -106,7 +115,7 @@ final class NodeLink {
         self.context = context
         self.router.nodeConnected(self.address)
         if !self.inFlight.isEmpty {
-            self.waitingSince = .now()
+            self.waitingSince = self.router.now
         }
         if let auth = self.router.nodeAuthCommand {
             self.setupRepliesToDrop += 1
@@ -131,7 +140,8 @@ final class NodeLink {
     func received(_ bytes: ByteBuffer) {
         guard !self.isClosed else { return }
         self.framer.feed(bytes)
-        let now = NIODeadline.now()
+        self.router.noteTime()
+        let now = self.router.now
         defer { self.waitingSince = self.inFlight.isEmpty ? nil : now }
         do {
             while !self.isClosed, let reply = try self.framer.next() {
@@ -154,7 +164,11 @@ final class NodeLink {
                 }
                 self.nodeStats.requests += 1
                 self.nodeStats.latency.record(microseconds: (now - request.sentAt).nanoseconds / 1000)
-                self.owner?.link(self, received: reply, for: request)
+                if self.isShared {
+                    self.router.link(self, received: reply, for: request)
+                } else {
+                    self.session?.link(self, received: reply, for: request)
+                }
             }
         } catch {
             self.router.logger.warning(
@@ -228,7 +242,7 @@ final class NodeLink {
         self.unsent.removeAll()
         let pending = self.inFlight
         self.inFlight.removeAll()
-        var returned = CircularBuffer<RoutedRequest>()
+        var returned = Deque<RoutedRequest>()
         var failed: [RoutedRequest] = []
         for request in pending {
             if let retry = resending(request), retry.attempts <= self.router.maxRedirects {

@@ -2,6 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import DequeModule
 import NIOCore
 import SlotgateRESP
 
@@ -22,7 +23,7 @@ protocol NodeLinkOwner: AnyObject {
     /// Requests the link gives back unanswered, after ``linkClosed(_:connectFailed:requestsFailed:)``,
     /// because sending them again is safe: they never left (the connection failed), or they only
     /// read. `reason` is what they would have been answered with.
-    func link(_ link: NodeLink, returned requests: CircularBuffer<RoutedRequest>, reason: String)
+    func link(_ link: NodeLink, returned requests: Deque<RoutedRequest>, reason: String)
 }
 
 extension NodeLinkOwner {
@@ -30,7 +31,7 @@ extension NodeLinkOwner {
     func link(_ link: NodeLink, pushed frame: FramedReply) {}
 
     /// Owners that do not send requests again answer them with the reason.
-    func link(_ link: NodeLink, returned requests: CircularBuffer<RoutedRequest>, reason: String) {
+    func link(_ link: NodeLink, returned requests: Deque<RoutedRequest>, reason: String) {
         for request in requests {
             request.target.deliverError(reason)
         }

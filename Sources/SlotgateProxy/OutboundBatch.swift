@@ -23,20 +23,28 @@ struct OutboundBatch {
         if bytes.readableBytes <= Self.copyLimit {
             self.gathered.writeImmutableBuffer(bytes)
         } else {
-            self.writeGathered(to: context)
+            if self.writeGathered(to: context) {
+                self.gathered.clear()
+            }
             context.write(NIOAny(bytes), promise: nil)
         }
     }
 
     /// Sends everything written so far.
     mutating func flush(_ context: ChannelHandlerContext) {
-        self.writeGathered(to: context)
+        let wroteGathered = self.writeGathered(to: context)
         context.flush()
+        if wroteGathered {
+            // Emptied only now: the socket has usually taken the bytes, so the storage is ours
+            // alone again and is kept, not copied. Emptying it before the flush would allocate anew.
+            self.gathered.clear()
+        }
     }
 
-    private mutating func writeGathered(to context: ChannelHandlerContext) {
-        guard self.gathered.readableBytes > 0 else { return }
+    /// Passes the gathered bytes on; `true` if there were any.
+    private mutating func writeGathered(to context: ChannelHandlerContext) -> Bool {
+        guard self.gathered.readableBytes > 0 else { return false }
         context.write(NIOAny(self.gathered), promise: nil)
-        self.gathered.clear()
+        return true
     }
 }

@@ -215,16 +215,14 @@ public final class ProxyServer: Sendable {
             .serverChannelOption(.backlog, value: 511)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // NIO keeps up to this many receive buffers per client; requests in flight hold theirs.
+            .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let router = routers.first(where: { $0.eventLoop === channel.eventLoop }) else {
                         preconditionFailure("Invalid state: a channel on an event loop without a router")
                     }
-                    try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(RESPRequestDecoder(limits: limits)),
-                        ClientSession(router: router.value)
-                    )
+                    try channel.pipeline.syncOperations.addHandler(ClientSession(router: router.value, limits: limits))
                 }
             }
             .bind(host: configuration.bind, port: configuration.port)

@@ -10,9 +10,9 @@ import SlotgateRESP
 /// Unless a case says otherwise, the first part (in part order) that failed decides the reply:
 /// its error is returned as the node sent it.
 enum ReplyMerge {
-    /// `MGET`: part `i` holds the values of the original positions `positions[i]`; the merged array
-    /// puts every value back where its key was.
-    case valuesInKeyOrder(positions: [[Int]], total: Int)
+    /// `MGET`: key `k` went to part `partOfKey[k]`, and each part holds its keys' values in key
+    /// order; the merged array puts every value back where its key was.
+    case valuesInKeyOrder(partOfKey: [Int32])
     /// `MSET`, `FLUSHALL`, `SCRIPT FLUSH`: `+OK` when every part said so.
     case allOK
     /// `DEL`, `EXISTS`, `DBSIZE`: the sum of the parts' integers.
@@ -43,19 +43,18 @@ enum ReplyMerge {
         }
         var merged = ByteBuffer()
         switch self {
-        case .valuesInKeyOrder(let positions, let total):
-            var values = [ByteBuffer?](repeating: nil, count: total)
-            for (part, reply) in parts.enumerated() {
-                guard let elements = RESPReplyScanner.elements(ofArray: reply.bytes), elements.count == positions[part].count else {
-                    return Self.unexpected(reply)
-                }
-                for (position, element) in zip(positions[part], elements) {
-                    values[position] = element
-                }
+        case .valuesInKeyOrder(let partOfKey):
+            var remaining: [ByteBuffer] = []
+            remaining.reserveCapacity(parts.count)
+            for reply in parts {
+                guard let (_, elements) = RESPReplyScanner.arrayBody(reply.bytes) else { return Self.unexpected(reply) }
+                remaining.append(elements)
             }
-            merged.writeRESPArrayHeader(count: total)
-            for value in values {
-                merged.writeImmutableBuffer(value!)
+            merged.reserveCapacity(parts.reduce(16) { $0 + $1.bytes.readableBytes })
+            merged.writeRESPArrayHeader(count: partOfKey.count)
+            for part in partOfKey {
+                guard let value = RESPReplyScanner.takeElement(from: &remaining[Int(part)]) else { return Self.unexpected(parts[Int(part)]) }
+                merged.writeImmutableBuffer(value)
             }
         case .allOK:
             return parts[0].bytes

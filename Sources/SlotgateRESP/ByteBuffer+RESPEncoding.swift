@@ -26,15 +26,20 @@ extension ByteBuffer {
 
     /// Writes `:value\r\n`.
     public mutating func writeRESPInteger(_ value: Int) {
-        self.writeInteger(UInt8(ascii: ":"))
-        self.writeString(String(value))
-        self.writeCRLF()
+        self.writeRESPLengthHeader(UInt8(ascii: ":"), value)
     }
 
     /// Writes a bulk string holding the readable bytes of `value`.
     public mutating func writeRESPBulkString(_ value: ByteBuffer) {
         self.writeRESPLengthHeader(UInt8(ascii: "$"), value.readableBytes)
         self.writeImmutableBuffer(value)
+        self.writeCRLF()
+    }
+
+    /// Writes a bulk string holding `bytes`.
+    public mutating func writeRESPBulkString(bytes: UnsafeRawBufferPointer) {
+        self.writeRESPLengthHeader(UInt8(ascii: "$"), bytes.count)
+        self.writeBytes(bytes)
         self.writeCRLF()
     }
 
@@ -102,8 +107,27 @@ extension ByteBuffer {
 
     private mutating func writeRESPLengthHeader(_ marker: UInt8, _ length: Int) {
         self.writeInteger(marker)
-        self.writeString(String(length))
+        self.writeDecimal(length)
         self.writeCRLF()
+    }
+
+    /// Writes `value` in decimal digits, without making a `String` of it.
+    public mutating func writeDecimal(_ value: Int) {
+        // 20 digits and a sign hold any Int; the digits are made last first, from the end.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 21) { digits in
+            var magnitude = value.magnitude
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "-")
+            }
+            self.writeBytes(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: digits[start...])))
+        }
     }
 
     private mutating func writeCRLF() {

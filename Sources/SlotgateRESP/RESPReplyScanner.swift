@@ -22,17 +22,31 @@ extension RESPReplyScanner {
     /// The elements of a complete array reply (or a RESP3 push or set), each as its own bytes;
     /// `nil` for other kinds (a null array `*-1` has no elements and gives `[]`).
     public static func elements(ofArray reply: ByteBuffer) -> [ByteBuffer]? {
-        guard let (count, bodyIndex) = self.header(of: reply, markers: self.sequenceMarkers) else { return nil }
-        var rest = reply
-        rest.moveReaderIndex(to: bodyIndex)
+        guard let (count, body) = self.arrayBody(reply) else { return nil }
+        var rest = body
         var elements: [ByteBuffer] = []
-        elements.reserveCapacity(max(count, 0))
-        for _ in 0..<max(count, 0) {
-            // Elements may be RESP3 values (a RESP3 link's MGET parts, pushes).
-            guard let (length, _) = try? RESP3ReplyFramer.measure(rest), let element = rest.readSlice(length: length) else { return nil }
+        elements.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let element = self.takeElement(from: &rest) else { return nil }
             elements.append(element)
         }
         return elements
+    }
+
+    /// How many elements an array reply (or a RESP3 push or set) has, and the bytes after its
+    /// header, where they are; `nil` for other kinds (a null array counts 0).
+    public static func arrayBody(_ reply: ByteBuffer) -> (count: Int, elements: ByteBuffer)? {
+        guard let (count, bodyIndex) = self.header(of: reply, markers: self.sequenceMarkers) else { return nil }
+        var rest = reply
+        rest.moveReaderIndex(to: bodyIndex)
+        return (max(count, 0), rest)
+    }
+
+    /// Takes the value at the front of `elements` (see ``arrayBody(_:)``); `nil` when none is
+    /// complete there. Elements may be RESP3 values (a RESP3 link's MGET parts, pushes).
+    public static func takeElement(from elements: inout ByteBuffer) -> ByteBuffer? {
+        guard let (length, _) = try? RESP3ReplyFramer.measure(elements) else { return nil }
+        return elements.readSlice(length: length)
     }
 
     /// The content of a bulk string reply (`$3\r\nabc\r\n` gives `abc`); `nil` for other kinds.

@@ -4,14 +4,15 @@
 
 import NIOCore
 
-/// Turns the bytes a client sends into ``RESPCommand``s: RESP multibulk and inline commands,
-/// however the stream is fragmented.
+/// Turns the bytes a client sends into requests: RESP multibulk and inline commands, however the
+/// stream is fragmented.
 ///
 /// The decoder remembers how far it got into a multibulk request, so a request that arrives one
 /// byte at a time is scanned once, not once per byte. Offsets are kept relative to the buffer's
-/// reader index, which `ByteToMessageHandler` leaves alone until a request is complete.
-/// Violations of the protocol or of ``RESPRequestLimits`` throw ``RESPProtocolError`` with the
-/// message Redis uses.
+/// reader index, which the caller leaves alone until a request is complete. Each request's
+/// argument offsets go into one array the decoder reuses (see ``RESPRequest``), so decoding
+/// allocates nothing. Violations of the protocol or of ``RESPRequestLimits`` throw
+/// ``RESPProtocolError`` with the message Redis uses.
 public struct RESPRequestDecoder: ByteToMessageDecoder {
     public typealias InboundOut = RESPCommand
 
@@ -19,8 +20,8 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     private struct Progress {
         /// Arguments the header announced.
         var expectedCount: Int
-        /// Where each argument read so far lies, relative to the request's first byte.
-        var argumentOffsets: [(offset: Int, length: Int)]
+        /// Arguments read so far.
+        var readCount = 0
         /// The next byte to look at, relative to the request's first byte.
         var cursor: Int
         /// Set once an argument's `$len` line is read and its bytes are awaited.
@@ -29,6 +30,10 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
 
     private let limits: RESPRequestLimits
     private var progress: Progress?
+    /// Offset and length of each argument of the request being read, relative to its first byte.
+    private var offsets: [Int] = []
+    /// Past this many offsets, the array is not kept for the next request.
+    private static let keptOffsetCapacity = 8192
 
     public init(limits: RESPRequestLimits = RESPRequestLimits()) {
         self.limits = limits
@@ -46,9 +51,21 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     }
 
     /// Reads the next complete command from `buffer`, consuming its bytes; `nil` when more bytes are needed.
-    /// Empty requests (`*0`, blank inline lines) are consumed and skipped. An incomplete request
-    /// holding more than the query buffer limit is an error.
     public mutating func decode(buffer: inout ByteBuffer) throws(RESPProtocolError) -> RESPCommand? {
+        try self.nextRequest(in: &buffer)?.command
+    }
+
+    /// How many more bytes the request begun at the front of a buffer holding `buffered` bytes
+    /// needs at least, when the decoder knows; `nil` while it waits for a line end.
+    public func bytesAwaited(buffered: Int) -> Int? {
+        guard let progress = self.progress, let length = progress.awaitedBulkLength else { return nil }
+        return progress.cursor + length + 2 - buffered
+    }
+
+    /// Reads the next complete request from `buffer`, consuming its bytes; `nil` when more bytes
+    /// are needed. Empty requests (`*0`, blank inline lines) are consumed and skipped. An
+    /// incomplete request holding more than the query buffer limit is an error.
+    public mutating func nextRequest(in buffer: inout ByteBuffer) throws(RESPProtocolError) -> RESPRequest? {
         while let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) {
             let outcome: Outcome
             if self.progress == nil && first != UInt8(ascii: "*") {
@@ -57,7 +74,7 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
                 outcome = try self.decodeMultibulk(&buffer)
             }
             switch outcome {
-            case .command(let command): return command
+            case .request(let request): return request
             case .needMoreData:
                 guard buffer.readableBytes <= self.limits.maxQueryBuffer else { throw .queryBufferLimit }
                 return nil
@@ -69,7 +86,7 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
 
     /// What one decoding step produced.
     private enum Outcome {
-        case command(RESPCommand)
+        case request(RESPRequest)
         case needMoreData
         case skipped
     }
@@ -77,39 +94,69 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
     // MARK: - Multibulk
 
     private mutating func decodeMultibulk(_ buffer: inout ByteBuffer) throws(RESPProtocolError) -> Outcome {
+        let scan = try buffer.withUnsafeReadableBytes { bytes throws(RESPProtocolError) in try self.scanMultibulk(bytes) }
+        switch scan {
+        case .needMoreData:
+            return .needMoreData
+        case .empty(let length):
+            buffer.moveReaderIndex(forwardBy: length)
+            return .skipped
+        case .complete(let length):
+            return .request(RESPRequest(wire: buffer.readSlice(length: length)!, offsets: self.offsets))
+        }
+    }
+
+    /// What scanning the bytes of a multibulk request found.
+    private enum MultibulkScan {
+        case needMoreData
+        /// An empty request (`*0`, `*-1`) of this many bytes.
+        case empty(Int)
+        /// A whole request of this many bytes.
+        case complete(Int)
+    }
+
+    /// Goes on reading the multibulk request at the front of `bytes` where the last call stopped.
+    private mutating func scanMultibulk(_ bytes: UnsafeRawBufferPointer) throws(RESPProtocolError) -> MultibulkScan {
         var progress: Progress
         if let existing = self.progress {
             progress = existing
         } else {
-            guard let line = try self.line(in: buffer, from: 1, tooLong: .tooBigMultibulkCount) else { return .needMoreData }
-            guard let count = Self.parseInteger(buffer, line.range), count <= self.limits.maxMultibulkCount else {
+            guard let line = try self.line(in: bytes, from: 1, tooLong: .tooBigMultibulkCount) else { return .needMoreData }
+            guard let count = parseDecimal(line.content), count <= self.limits.maxMultibulkCount else {
                 throw .invalidMultibulkLength
             }
             if count <= 0 {
-                buffer.moveReaderIndex(forwardBy: line.next)
-                return .skipped
+                return .empty(line.next)
             }
-            progress = Progress(expectedCount: count, argumentOffsets: [], cursor: line.next, awaitedBulkLength: nil)
-            progress.argumentOffsets.reserveCapacity(min(count, 1024))
+            progress = Progress(expectedCount: count, cursor: line.next)
+            self.startRequest()
         }
-        guard try self.readArguments(&progress, in: buffer) else {
+        guard try self.readArguments(&progress, in: bytes) else {
             self.progress = progress
             return .needMoreData
         }
         self.progress = nil
-        let wire = buffer.readSlice(length: progress.cursor)!
-        let arguments = progress.argumentOffsets.map { wire.getSlice(at: wire.readerIndex + $0.offset, length: $0.length)! }
-        return .command(RESPCommand(arguments: arguments, wire: wire))
+        return .complete(progress.cursor)
     }
 
-    /// Reads as many announced arguments as `buffer` holds; `true` once all of them are there.
-    private func readArguments(_ progress: inout Progress, in buffer: ByteBuffer) throws(RESPProtocolError) -> Bool {
-        while progress.argumentOffsets.count < progress.expectedCount {
+    /// Empties the offsets for a new request, keeping their storage unless a huge request grew it.
+    private mutating func startRequest() {
+        if self.offsets.capacity > Self.keptOffsetCapacity {
+            self.offsets = []
+        } else {
+            self.offsets.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Reads as many announced arguments as `bytes` holds; `true` once all of them are there.
+    private mutating func readArguments(_ progress: inout Progress, in bytes: UnsafeRawBufferPointer) throws(RESPProtocolError) -> Bool {
+        while progress.readCount < progress.expectedCount {
             if progress.awaitedBulkLength == nil {
-                guard let marker = buffer.getInteger(at: buffer.readerIndex + progress.cursor, as: UInt8.self) else { return false }
+                guard progress.cursor < bytes.count else { return false }
+                let marker = bytes[progress.cursor]
                 if marker != UInt8(ascii: "$") { throw .expectedDollar(got: marker) }
-                guard let line = try self.line(in: buffer, from: progress.cursor + 1, tooLong: .tooBigBulkCount) else { return false }
-                guard let length = Self.parseInteger(buffer, line.range), length >= 0, length <= self.limits.maxBulkLength else {
+                guard let line = try self.line(in: bytes, from: progress.cursor + 1, tooLong: .tooBigBulkCount) else { return false }
+                guard let length = parseDecimal(line.content), length >= 0, length <= self.limits.maxBulkLength else {
                     throw .invalidBulkLength
                 }
                 progress.awaitedBulkLength = length
@@ -117,33 +164,31 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
             }
             let length = progress.awaitedBulkLength!
             // The bulk and its trailing CRLF; like Redis, the two bytes after the bulk are not inspected.
-            guard buffer.readableBytes - progress.cursor >= length + 2 else { return false }
-            progress.argumentOffsets.append((progress.cursor, length))
+            guard bytes.count - progress.cursor >= length + 2 else { return false }
+            self.offsets.append(progress.cursor)
+            self.offsets.append(length)
+            progress.readCount += 1
             progress.cursor += length + 2
             progress.awaitedBulkLength = nil
         }
         return true
     }
 
-    /// Finds the line that starts `start` bytes after the reader index and ends in `\r\n`.
-    /// Returns its content range (absolute indexes) and the offset just past the line end.
-    private func line(in buffer: ByteBuffer, from start: Int, tooLong: RESPProtocolError) throws(RESPProtocolError) -> (range: Range<Int>, next: Int)?
-    {
-        let view = buffer.readableBytesView
-        let searchStart = view.startIndex + start
-        guard searchStart <= view.endIndex else { return nil }
-        guard let carriageReturn = view[searchStart...].firstIndex(of: UInt8(ascii: "\r")) else {
-            if buffer.readableBytes - start > self.limits.maxInlineLength { throw tooLong }
+    /// Finds the line that starts at offset `start` of `bytes` and ends in `\r\n`: its content, and
+    /// the offset just past its end.
+    private func line(
+        in bytes: UnsafeRawBufferPointer,
+        from start: Int,
+        tooLong: RESPProtocolError
+    ) throws(RESPProtocolError) -> (content: UnsafeRawBufferPointer, next: Int)? {
+        guard start <= bytes.count else { return nil }
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
+        guard let carriageReturn = rest.firstIndex(of: UInt8(ascii: "\r")) else {
+            if rest.count > self.limits.maxInlineLength { throw tooLong }
             return nil
         }
-        guard carriageReturn + 1 < view.endIndex else { return nil }
-        return (searchStart..<carriageReturn, carriageReturn + 2 - view.startIndex)
-    }
-
-    /// Parses a signed decimal the way Redis's `string2ll` does: no spaces, no `+`, no leading zeros.
-    static func parseInteger(_ buffer: ByteBuffer, _ range: Range<Int>) -> Int? {
-        guard let bytes = buffer.getBytes(at: range.lowerBound, length: range.count) else { return nil }
-        return parseDecimal(bytes[...])
+        guard carriageReturn + 1 < rest.count else { return nil }
+        return (UnsafeRawBufferPointer(rebasing: rest[..<carriageReturn]), start + carriageReturn + 2)
     }
 
     // MARK: - Inline
@@ -162,10 +207,18 @@ public struct RESPRequestDecoder: ByteToMessageDecoder {
         buffer.moveReaderIndex(forwardBy: newline + 1 - view.startIndex)
         let words = try InlineCommandSplitter.split(lineBytes)
         guard !words.isEmpty else { return .skipped }
-        let arguments = words.map { ByteBuffer(bytes: $0) }
+        // Nodes are spoken to in multibulk form: the request is encoded afresh.
+        self.startRequest()
         var wire = ByteBuffer()
-        wire.writeRESPCommand(arguments)
-        return .command(RESPCommand(arguments: arguments, wire: wire))
+        wire.writeString("*\(words.count)\r\n")
+        for word in words {
+            wire.writeString("$\(word.count)\r\n")
+            self.offsets.append(wire.writerIndex)
+            self.offsets.append(word.count)
+            wire.writeBytes(word)
+            wire.writeStaticString("\r\n")
+        }
+        return .request(RESPRequest(wire: wire, offsets: self.offsets))
     }
 }
 
@@ -173,12 +226,18 @@ extension ByteBuffer {
     /// The readable bytes as an integer under Redis's rules (`string2ll`): no spaces, no `+`, no
     /// leading zeros, no `-0`; `nil` when they are not such an integer.
     public var redisInteger: Int? {
-        parseDecimal(ArraySlice(self.readableBytesView))
+        self.withUnsafeReadableBytes { parseRedisInteger($0) }
     }
 }
 
+/// Parses a signed decimal the way Redis's `string2ll` does: no spaces, no `+`, no leading zeros,
+/// no `-0`; `nil` when the bytes are not such an integer.
+public func parseRedisInteger(_ bytes: UnsafeRawBufferPointer) -> Int? {
+    parseDecimal(bytes)
+}
+
 /// Parses a signed decimal the way Redis's `string2ll` does: no spaces, no `+`, no leading zeros.
-func parseDecimal(_ bytes: ArraySlice<UInt8>) -> Int? {
+func parseDecimal<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> Int? where Bytes.Index == Int {
     guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
     var index = bytes.startIndex
     let negative = bytes[index] == UInt8(ascii: "-")

@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
+import SlotgateCluster
 import Testing
 
 @testable import SlotgateProxy
@@ -14,9 +15,9 @@ struct LoopStatsTests {
     @Test("calls, errors and error codes are counted per command; latency per class")
     func counts() {
         let stats = LoopStats()
-        stats.answered("get", commandClass: .routed, reply: ByteBuffer(string: "$1\r\na\r\n"), microseconds: 100)
-        stats.answered("get", commandClass: .routed, reply: ByteBuffer(string: "-WRONGTYPE Operation\r\n"), microseconds: 300)
-        stats.answered("mget", commandClass: .split, reply: ByteBuffer(string: "-CROSSSLOT Keys\r\n"), microseconds: 50)
+        stats.answered(statIndex: -1, name: { "get" }, commandClass: .routed, reply: ByteBuffer(string: "$1\r\na\r\n"), microseconds: 100)
+        stats.answered(statIndex: -1, name: { "get" }, commandClass: .routed, reply: ByteBuffer(string: "-WRONGTYPE Operation\r\n"), microseconds: 300)
+        stats.answered(statIndex: -1, name: { "mget" }, commandClass: .split, reply: ByteBuffer(string: "-CROSSSLOT Keys\r\n"), microseconds: 50)
         #expect(stats.commands["get"]?.calls == 2 && stats.commands["get"]?.errors == 1)
         #expect(stats.clientErrors == ["WRONGTYPE": 1, "CROSSSLOT": 1])
         #expect(stats.latency[.routed]?.count == 2)
@@ -27,14 +28,50 @@ struct LoopStatsTests {
     func bounded() {
         let stats = LoopStats()
         for index in 0..<1000 {
-            stats.answered("made-up-\(index)", commandClass: .local, reply: ByteBuffer(string: "-ERR unknown command 'x'\r\n"), microseconds: 1)
+            stats.answered(
+                statIndex: -1,
+                name: { "made-up-\(index)" },
+                commandClass: .local,
+                reply: ByteBuffer(string: "-ERR unknown command 'x'\r\n"),
+                microseconds: 1
+            )
         }
         #expect(stats.commands.keys.sorted() == ["unknown"])
         for index in 0..<1000 {
-            stats.answered("cmd\(index)", commandClass: .routed, reply: ByteBuffer(string: "-CODE\(index) from a script\r\n"), microseconds: 1)
+            stats.answered(
+                statIndex: -1,
+                name: { "cmd\(index)" },
+                commandClass: .routed,
+                reply: ByteBuffer(string: "-CODE\(index) from a script\r\n"),
+                microseconds: 1
+            )
         }
         #expect(stats.commands.count == LoopStats.maxCommandNames + 1)
         #expect(stats.clientErrors.count == LoopStats.maxErrorCodes + 1)
         #expect(stats.clientErrors["OTHER"] != nil)
+    }
+
+    @Test("commands the catalog knows are counted by their index and reported by name, across a new catalog")
+    func countedByCatalogIndex() throws {
+        let table = CommandTable([
+            CommandSpec(name: "get", arity: 2, flags: ["readonly"], keySpecs: []),
+            CommandSpec(name: "set", arity: -3, flags: ["write"], keySpecs: []),
+        ])
+        let catalog = CommandCatalog(table)
+        let stats = LoopStats()
+        stats.useCatalog(catalog)
+        let set = try #require(Array("set".utf8).withUnsafeBytes { catalog.entry(named: $0) })
+        for _ in 0..<3 {
+            stats.answered(statIndex: set.statIndex, name: { "wrong" }, commandClass: .routed, reply: ByteBuffer(string: "+OK\r\n"), microseconds: 5)
+        }
+        #expect(stats.commands == ["set": LoopStats.CommandTally(calls: 3, errors: 0)])
+        stats.useCatalog(CommandCatalog(table))
+        stats.answered(statIndex: set.statIndex, name: { "wrong" }, commandClass: .routed, reply: ByteBuffer(string: "-ERR x\r\n"), microseconds: 5)
+        #expect(stats.commands == ["set": LoopStats.CommandTally(calls: 4, errors: 1)])
+    }
+
+    @Test("each command class has its own place in the latency table")
+    func commandClassIndexes() {
+        #expect(CommandClass.allCases.map(\.index) == Array(0..<CommandClass.allCases.count))
     }
 }

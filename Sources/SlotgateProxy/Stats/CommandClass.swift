@@ -20,3 +20,18 @@ public enum CommandClass: String, Sendable, CaseIterable, Codable {
     /// Answered by Slotgate itself.
     case local
 }
+
+extension CommandClass {
+    /// The class's place in `allCases`, to index arrays by.
+    var index: Int {
+        switch self {
+        case .routed: return 0
+        case .split: return 1
+        case .broadcast: return 2
+        case .transaction: return 3
+        case .blocking: return 4
+        case .pubsub: return 5
+        case .local: return 6
+        }
+    }
+}
