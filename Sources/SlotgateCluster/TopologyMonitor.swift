@@ -2,9 +2,9 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOPosix
 import SlotgateRESP
 
 /// Keeps the proxy's picture of the cluster current.
@@ -54,6 +54,8 @@ public final class TopologyMonitor: Sendable {
     private let configuration: Configuration
     private let logger: Logger
     private let signal = RefreshSignal()
+    /// The monitor's own thread: a pool of one, whose single task is the discovery loop.
+    private let thread = NIOThreadPool(numberOfThreads: 1)
     private let statusBox = NIOLockedValueBox(MonitorStatus())
 
     /// What the last refresh found; safe to read from any thread.
@@ -66,12 +68,12 @@ public final class TopologyMonitor: Sendable {
 
     /// Starts the monitor thread; the first discovery begins at once and every outcome goes to `publish`.
     public func start(publish: @escaping @Sendable (TopologyUpdate) -> Void) {
-        let thread = Thread { [self] in
+        self.thread.start()
+        self.thread.submit { [self] state in
+            guard case .active = state else { return }
             var discovery = TopologyDiscovery(configuration: self.configuration, logger: self.logger)
             discovery.run(signal: self.signal, publish: publish) { status in self.statusBox.withLockedValue { $0 = status } }
         }
-        thread.name = "slotgate-topology"
-        thread.start()
     }
 
     /// Asks for a refresh soon; cheap and non-blocking, safe to call from any event loop.
@@ -82,6 +84,7 @@ public final class TopologyMonitor: Sendable {
     /// Stops the monitor thread after its current refresh.
     public func stop() {
         self.signal.stop()
+        self.thread.shutdownGracefully { _ in }
     }
 }
 

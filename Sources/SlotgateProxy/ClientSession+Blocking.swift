@@ -61,7 +61,11 @@ extension ClientSession {
         guard case .client = request.target else { return }
         let redirect = reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") ? Redirect(errorText: reply.lineText) : nil
         self.blockingLink = nil
-        link.close()
+        if redirect == nil {
+            self.releaseExclusiveLink(link)
+        } else {
+            link.close()
+        }
         if let redirect, request.attempts < self.router.maxRedirects {
             var retry = request
             retry.attempts += 1
@@ -95,10 +99,23 @@ extension ClientSession {
 /// Links a client has to itself, and what it hears from them.
 extension ClientSession: NodeLinkOwner {
     /// Opens a link to `node` for this client alone, within the client's and the proxy's caps.
+    /// A transaction's or blocking command's link is one the router pooled, when it has one.
     func openExclusiveLink(to node: NodeAddress, carriesPushes: Bool = false) -> NodeLink? {
         guard self.exclusiveLinkCount < self.router.exclusiveLinks.limitPerClient, self.router.exclusiveLinks.acquire() else { return nil }
         self.exclusiveLinkCount += 1
+        if !carriesPushes, let pooled = self.router.linkPool.take(node: node, resp3: self.usesRESP3) {
+            pooled.assign(to: self)
+            return pooled
+        }
         return self.router.openLink(to: node, owner: self, carriesPushes: carriesPushes, resp3: self.usesRESP3)
+    }
+
+    /// Gives back a link whose transaction or blocking command ended cleanly, for the router to
+    /// pool (see ``ExclusiveLinkPool``).
+    func releaseExclusiveLink(_ link: NodeLink) {
+        self.router.exclusiveLinks.release()
+        self.exclusiveLinkCount -= 1
+        self.router.recycle(link)
     }
 
     func link(_ link: NodeLink, pushed frame: FramedReply) {

@@ -24,10 +24,10 @@ extension ClientSession {
     }
 
     /// Closes the client if it sat idle past `timeout` seconds (never while it waits on a blocking
-    /// command, is subscribed, or is owed replies), or if more than `outputLimit` reply bytes wait
+    /// command, is subscribed, or is owed replies), or if more than ``outputLimit`` reply bytes wait
     /// for it to read; gives up its transaction's link past `request-timeout`. Called about once a
     /// second.
-    func enforceLimits(now: NIODeadline, idleTimeout: Int, outputLimit: Int) {
+    func enforceLimits(now: NIODeadline, idleTimeout: Int) {
         guard let context = self.context, self.isOpen else { return }
         if let limit = self.router.settings.requestTimeout, let link = self.transaction?.link, link.isOverdue(at: now, limit: limit) {
             // A transaction's node that stops answering is given up like a shared link's.
@@ -40,8 +40,14 @@ extension ClientSession {
             self.router.logger.debug("closing an idle client", metadata: ["client.address": "\(self.remoteAddress)"])
             context.close(promise: nil)
         } else {
-            self.enforceOutputLimit(outputLimit, context: context)
+            self.enforceOutputLimit(self.outputLimit, context: context)
         }
+    }
+
+    /// The output buffer limit that applies now: a subscribed client's messages arrive whether it
+    /// reads them or not, so it has a limit of its own.
+    var outputLimit: Int {
+        self.subscriptions?.isSubscribed == true ? self.router.settings.clientOutputBufferLimitPubSub : self.router.settings.clientOutputBufferLimit
     }
 
     /// Disconnects the client when more than `limit` reply bytes wait in its socket's queue.

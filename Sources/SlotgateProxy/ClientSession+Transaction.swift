@@ -62,11 +62,14 @@ extension ClientSession {
         return true
     }
 
-    /// Ends the transaction, if any, and lets its link go.
-    func endTransaction() {
+    /// The node answered the `EXEC`, `DISCARD` or `UNWATCH` that ended the transaction, so
+    /// nothing is left queued or watched on its link: the link goes back to the router's pool.
+    private func endTransaction() {
         let link = self.transaction?.link
         self.transaction = nil
-        link?.close()
+        if let link {
+            self.releaseExclusiveLink(link)
+        }
     }
 
     /// Sends a command of the transaction to its node, opening the link on the first key.

@@ -342,7 +342,7 @@ final class ClientSession: ChannelInboundHandler {
         self.awaitsFlush = false
         if let context = self.context {
             self.outbound.flush(context)
-            self.enforceOutputLimit(self.router.settings.clientOutputBufferLimit, context: context)
+            self.enforceOutputLimit(self.outputLimit, context: context)
         }
     }
 }

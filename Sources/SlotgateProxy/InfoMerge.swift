@@ -2,7 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-import Foundation
+import FoundationEssentials
 
 /// Builds the `INFO` a client of Slotgate sees: the first master's report, with the `# Keyspace`
 /// section summed over every master (so `db0:keys=` counts the whole cluster) and, for a full

@@ -46,10 +46,10 @@ extension LoopRouter {
         self.partEnds.removeAll(keepingCapacity: true)
         for part in 0..<partCount {
             encoded.writeRESPArrayHeader(count: 1 + self.grouping.keyCounts[part] * keyStep)
-            arguments.withArgument(0) { encoded.writeRESPBulkString(bytes: $0) }
+            encoded.writeRESPBulkString(argument: 0, of: arguments)
             self.grouping.forEachKey(of: part) { key in
                 for argument in (1 + key * keyStep)..<(1 + (key + 1) * keyStep) {
-                    arguments.withArgument(argument) { encoded.writeRESPBulkString(bytes: $0) }
+                    encoded.writeRESPBulkString(argument: argument, of: arguments)
                 }
             }
             self.partEnds.append(encoded.writerIndex)

@@ -19,6 +19,8 @@ extension LoopRouter {
     private static let ticksPerSecond = Int(1_000_000_000 / tickInterval.nanoseconds)
     /// Ticks between halvings of the hot key counts.
     private static let ticksPerHotKeyHalfLife = Int(HotKeySampler.halfLife) * ticksPerSecond
+    /// Ticks between checks for freed memory to give back (see ``FreeMemoryReturn``).
+    private static let ticksPerMemoryCheck = 2 * ticksPerSecond
 
     /// How long a request may wait for an unreachable node: the configured `failover-hold`, or by
     /// default the cluster's own node timeout plus time for an election.
@@ -117,17 +119,23 @@ extension LoopRouter {
                 self.logger.info("closing the link to a node that left the cluster", metadata: ["upstream.node": "\(link.address)"])
                 link.close()
             }
+            for link in self.linkPool.removeAll(where: self.departedNodes.contains) {
+                link.close()
+            }
         }
         self.releaseHeldRequestsIfDue(now: now)
         self.retryParkedSessions(everyone: false)
         self.ticks &+= 1
         if self.ticks % Self.ticksPerSecond == 0 {
             for session in self.sessions.values {
-                session.enforceLimits(now: now, idleTimeout: self.settings.idleTimeout, outputLimit: self.settings.clientOutputBufferLimit)
+                session.enforceLimits(now: now, idleTimeout: self.settings.idleTimeout)
             }
         }
         if self.ticks % Self.ticksPerHotKeyHalfLife == 0 {
             self.stats.hotKeys.decay()
+        }
+        if self.ticks % Self.ticksPerMemoryCheck == 0 {
+            FreeMemoryReturn.returnIfWorthIt()
         }
         self.scheduleFlush()
     }

@@ -2,7 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-import Foundation
+import FoundationEssentials
 import NIOCore
 import SlotgateCluster
 import SlotgateRESP
@@ -15,34 +15,39 @@ extension LoopRouter {
         let microseconds = (self.now - entry.startedAt).nanoseconds / 1000
         self.stats.answered(
             statIndex: Int(entry.statIndex),
-            name: { Self.decode(request)?.lowercasedName ?? "" },
+            name: { self.leadingArguments(of: request).name },
             commandClass: entry.commandClass,
             reply: reply,
             microseconds: microseconds
         )
         let threshold = self.settings.slowlogSlowerThan
-        guard threshold >= 0, microseconds >= threshold, let command = Self.decode(request) else { return }
-        let firstArgument = command.arguments.count > 1 ? command.arguments[1] : nil
-        let node = firstArgument.flatMap { argument in self.master(for: argument.withUnsafeReadableBytes { HashSlot(key: $0) }) }
+        guard threshold >= 0, microseconds >= threshold else { return }
+        let (name, firstArgument) = self.leadingArguments(of: request)
+        let node = entry.commandClass == .routed ? firstArgument.flatMap { argument in
+            self.master(for: argument.withUnsafeReadableBytes { HashSlot(key: $0) })
+        } : nil
         self.stats.slowLog.add(
             SlowLog.Entry(
                 id: 0,
                 timestamp: Int(Date().timeIntervalSince1970),
                 durationMicroseconds: microseconds,
-                command: command.lowercasedName,
+                command: name,
                 firstKey: firstArgument.map { String(decoding: $0.readableBytesView.prefix(64), as: UTF8.self) } ?? "",
-                node: entry.commandClass == .routed ? node.map(\.description) ?? "" : "",
+                node: node.map(\.description) ?? "",
                 client: client.remoteAddress
             ),
             maxLength: self.settings.slowlogMaxLength
         )
     }
 
-    /// A request's bytes as a command again, for the slow log and for names the catalog lacks.
-    private static func decode(_ request: ByteBuffer) -> RESPCommand? {
+    /// A request's lower-case name and first argument, read again from its bytes for the slow
+    /// log and for names the catalog lacks, with the loop's own decoder (nothing allocated but
+    /// the name).
+    private func leadingArguments(of request: ByteBuffer) -> (name: String, firstArgument: ByteBuffer?) {
         var bytes = request
-        var decoder = RESPRequestDecoder()
-        return try? decoder.decode(buffer: &bytes)
+        guard let parsed = try? self.rereader.nextRequest(in: &bytes) else { return ("", nil) }
+        let name = parsed.withArgument(0) { String(decoding: $0, as: UTF8.self) }.lowercased()
+        return (name, parsed.argumentCount > 1 ? parsed.argument(1) : nil)
     }
 
     /// This loop's counters, links and held requests, as a value for the admin port.

@@ -78,6 +78,10 @@ final class LoopRouter {
     var ticks = 0
     /// Turn counter spreading reads over replicas (see `LoopRouter+ReadFrom`).
     var nextReadReplica = 0
+    /// Decodes requests again for the slow log (see `LoopRouter+Stats`), reusing its storage.
+    var rereader = RESPRequestDecoder()
+    /// Exclusive links that ended cleanly, for the next transaction or blocking command.
+    var linkPool = ExclusiveLinkPool()
     /// Working memory of ``split(_:wire:spec:merge:keyStep:replySlot:)``, reused for every command.
     var grouping = SlotGrouping()
     var partEnds: [Int] = []
@@ -489,6 +493,9 @@ final class LoopRouter {
         if self.links[key] === link {
             self.setLink(nil, for: key)
         }
+        if link.isPooled {
+            self.linkPool.remove(link)
+        }
         guard !link.closedOnPurpose else { return }
         if !connectFailed {
             self.logger.warning("node link lost", metadata: ["upstream.node": "\(link.address)", "requests.failed": "\(requestsFailed)"])
@@ -593,6 +600,14 @@ final class LoopRouter {
     /// what is still in flight.
     func closeLinks() {
         for link in self.links.values { link.abandon() }
+        for link in self.linkPool.removeAll() { link.close() }
+    }
+
+    /// Keeps an exclusive link that ended cleanly for the next client, or closes it.
+    func recycle(_ link: NodeLink) {
+        if !self.linkPool.put(link) {
+            link.close()
+        }
     }
 
     /// Closes this loop's clients that `filter` names; returns how many.

@@ -26,8 +26,11 @@ final class NodeLink {
     private unowned(unsafe) let router: LoopRouter
     /// Whether the router owns the link (a shared link). It is then told of replies directly.
     private let isShared: Bool
-    /// The session owning a link of its own; it may go first.
+    /// The session owning a link of its own; it may go first. `nil` while the link waits in the
+    /// router's pool of exclusive links (see ``ExclusiveLinkPool``).
     private weak var session: (any NodeLinkOwner)?
+    /// An exclusive link waiting in the router's pool for its next session.
+    private(set) var isPooled = false
     private var context: ChannelHandlerContext?
     private var inFlight = Deque<RoutedRequest>()
     /// Bytes of queued requests not yet written because the connection is not up.
@@ -62,7 +65,18 @@ final class NodeLink {
 
     /// Who hears of the link's replies and of its end.
     private var owner: (any NodeLinkOwner)? {
-        self.isShared ? self.router : self.session
+        self.isShared || self.isPooled ? self.router : self.session
+    }
+
+    /// Hands an exclusive link to `session`, or back to the router's pool (`nil`).
+    func assign(to session: (any NodeLinkOwner)?) {
+        self.session = session
+        self.isPooled = session == nil
+    }
+
+    /// Whether the link can serve another session: connected, open, nothing in flight.
+    var isIdle: Bool {
+        self.context != nil && !self.isClosed && self.inFlight.isEmpty && self.unsent.isEmpty
     }
 
     /// Queues a request and writes it, or keeps its bytes until the connection is up.

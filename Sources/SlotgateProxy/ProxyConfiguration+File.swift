@@ -2,9 +2,13 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-import Foundation
+import FoundationEssentials
 import Logging
 import SlotgateCluster
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A configuration file or value was rejected; the description names the file, line and reason.
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
@@ -22,9 +26,15 @@ extension ProxyConfiguration {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigurationError("\(path): cannot read: \(error.localizedDescription)")
+            throw ConfigurationError("\(path): cannot read: \(Self.readFailureReason(error))")
         }
         try self.init(parsing: text, fileName: path)
+    }
+
+    /// Why a file could not be read, in the system's words ("No such file or directory").
+    private static func readFailureReason(_ error: any Error) -> String {
+        guard let cause = (error as? CocoaError)?.underlying as? POSIXError else { return "\(error)" }
+        return String(cString: strerror(cause.code.rawValue))
     }
 
     /// Parses configuration text over the defaults; errors name `fileName` and the line.
@@ -32,7 +42,7 @@ extension ProxyConfiguration {
         self.init()
         var seedsFromFile: [NodeAddress] = []
         for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.drop(while: \.isWhitespace)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             do {

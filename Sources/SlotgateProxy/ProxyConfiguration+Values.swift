@@ -166,6 +166,12 @@ extension ProxyConfiguration {
             value: { String($0.clientOutputBufferLimit) }
         ),
         Directive(
+            "client-output-buffer-limit-pubsub",
+            needsRestart: false,
+            set: { $0.clientOutputBufferLimitPubSub = try byteSize($1, in: 0...(Int(Int32.max) * 2)) },
+            value: { String($0.clientOutputBufferLimitPubSub) }
+        ),
+        Directive(
             "client-query-buffer-limit",
             needsRestart: true,
             set: { $0.clientQueryBufferLimit = try byteSize($1, in: 1024 * 1024...(Int(Int32.max) * 2)) },

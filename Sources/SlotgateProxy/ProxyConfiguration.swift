@@ -83,6 +83,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// Most reply bytes queued for a client that does not read them (`client-output-buffer-limit`);
     /// past it the client is disconnected. 0 for no limit.
     public var clientOutputBufferLimit: Int
+    /// The same for a subscribed client (`client-output-buffer-limit-pubsub`), whose messages
+    /// arrive whether it reads them or not, as Redis's `client-output-buffer-limit pubsub`.
+    public var clientOutputBufferLimitPubSub: Int
     /// Most bytes of an incomplete request buffered per client (`client-query-buffer-limit`).
     public var clientQueryBufferLimit: Int
     /// Most requests in flight on one node link (`max-in-flight-per-node`); more fail at once.
@@ -119,6 +122,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         maxClients: Int = 10000,
         idleTimeout: Int = 0,
         clientOutputBufferLimit: Int = 64 * 1024 * 1024,
+        clientOutputBufferLimitPubSub: Int = 32 * 1024 * 1024,
         clientQueryBufferLimit: Int = 1024 * 1024 * 1024,
         maxInFlightPerNode: Int = 100_000,
         requirePassword: String = "",
@@ -154,6 +158,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.maxClients = maxClients
         self.idleTimeout = idleTimeout
         self.clientOutputBufferLimit = clientOutputBufferLimit
+        self.clientOutputBufferLimitPubSub = clientOutputBufferLimitPubSub
         self.clientQueryBufferLimit = clientQueryBufferLimit
         self.maxInFlightPerNode = maxInFlightPerNode
         self.requirePassword = requirePassword

@@ -2,14 +2,17 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-import Foundation
 import NIOCore
 import NIOPosix
 import SlotgateCluster
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Every error text Slotgate itself sends to clients, in one place, so wording stays consistent
 /// and matches Redis where Redis has an error for the same situation.
-enum ProxyErrors {
+public enum ProxyErrors {
     static let crossSlot = "CROSSSLOT Keys in request don't hash to the same slot"
     static let slotNotServed = "CLUSTERDOWN Hash slot not served"
     static let selectInClusterMode = "ERR SELECT is not allowed in cluster mode"
@@ -119,7 +122,7 @@ enum ProxyErrors {
     }
 
     /// A short reason for a failed connection, such as `Connection refused` or `connect timed out`.
-    static func connectFailureReason(_ error: any Error) -> String {
+    public static func connectFailureReason(_ error: any Error) -> String {
         switch error {
         case let error as NIOConnectionError:
             return error.connectionErrors.first.map { Self.connectFailureReason($0.error) } ?? "no address to connect to"

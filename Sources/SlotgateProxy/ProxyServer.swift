@@ -217,6 +217,8 @@ public final class ProxyServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             // NIO keeps up to this many receive buffers per client; requests in flight hold theirs.
             .childChannelOption(.maxMessagesPerRead, value: 4)
+            // Reads start small, so an idle client holds a small buffer, and grow with the traffic.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let router = routers.first(where: { $0.eventLoop === channel.eventLoop }) else {

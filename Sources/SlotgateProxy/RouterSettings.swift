@@ -40,11 +40,13 @@ struct RouterSettings: Sendable {
     var slowlogMaxLength: Int
     /// Keys the hot key table reports; 0 turns sampling off (`hotkeys`).
     var hotKeys: Int
-    /// `maxclients`, `timeout` (seconds, 0 for none), `client-output-buffer-limit` (bytes, 0 for
-    /// none) and `max-in-flight-per-node` (0 for none).
+    /// `maxclients`, `timeout` (seconds, 0 for none), `client-output-buffer-limit` and its
+    /// `-pubsub` twin for subscribed clients (bytes, 0 for none) and `max-in-flight-per-node`
+    /// (0 for none).
     var maxClients: Int
     var idleTimeout: Int
     var clientOutputBufferLimit: Int
+    var clientOutputBufferLimitPubSub: Int
     var maxInFlightPerNode: Int
 }
 
@@ -74,6 +76,7 @@ extension RouterSettings {
             maxClients: configuration.maxClients,
             idleTimeout: configuration.idleTimeout,
             clientOutputBufferLimit: configuration.clientOutputBufferLimit,
+            clientOutputBufferLimitPubSub: configuration.clientOutputBufferLimitPubSub,
             maxInFlightPerNode: configuration.maxInFlightPerNode
         )
     }

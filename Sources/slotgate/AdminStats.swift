@@ -3,72 +3,69 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
-import Foundation
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import FoundationEssentials
+import NIOCore
+import NIOHTTP1
+import SlotgateProxy
 
 /// Reads a running proxy's `GET /stats` from its admin port and lays it out for a terminal:
 /// the table `slotgate stats` prints once and `slotgate top` redraws.
 struct AdminStats {
-    let json: [String: Any]
+    let json: JSONValue
 
     /// Fetches `/stats` from `host:port`, with HTTP basic auth when `password` is given.
     static func fetch(host: String, port: Int, password: String?) async throws -> AdminStats {
-        guard let url = URL(string: "http://\(host):\(port)/stats") else { throw ValidationError("bad admin address \(host):\(port)") }
-        var request = URLRequest(url: url, timeoutInterval: 5)
-        if let password {
-            request.setValue("Basic " + Data("admin:\(password)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard (response as? HTTPURLResponse)?.statusCode == 200, let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ValidationError("the admin port at \(host):\(port) did not return stats (\(String(decoding: data.prefix(200), as: UTF8.self)))")
+        guard (0...65535).contains(port) else { throw ValidationError("bad admin address \(host):\(port)") }
+        let authorization = password.map { "Basic " + Data("admin:\($0)".utf8).base64EncodedString() }
+        let response = try await AdminHTTPClient.get(host: host, port: port, path: "/stats", authorization: authorization, timeout: .seconds(5))
+        let body = Data(response.body.readableBytesView)
+        guard response.status == .ok, let json = try? JSONDecoder().decode(JSONValue.self, from: body), json.members != nil else {
+            throw ValidationError("the admin port at \(host):\(port) did not return stats (\(String(decoding: body.prefix(200), as: UTF8.self)))")
         }
         return AdminStats(json: json)
     }
 
     private func number(_ path: String...) -> Double {
-        var value: Any? = self.json
-        for key in path { value = (value as? [String: Any])?[key] }
-        return (value as? NSNumber)?.doubleValue ?? 0
+        path.reduce(self.json as JSONValue?) { $0?[$1] }?.number ?? 0
     }
 
     /// Calls per command name.
     var calls: [String: Double] {
-        ((self.json["commands"] as? [String: [String: Any]]) ?? [:]).mapValues { ($0["calls"] as? NSNumber)?.doubleValue ?? 0 }
+        (self.json["commands"]?.members ?? [:]).mapValues { $0["calls"]?.number ?? 0 }
     }
 
     /// The table: a header with health and totals, latencies by command class, then the busiest
     /// commands — with ops/s when `previous` (taken `interval` seconds earlier) is given.
     func table(comparedWith previous: AdminStats?, interval: Double, rows: Int = 15) -> String {
         var lines = [
-            "slotgate \(self.json["version"] ?? "?")  up \(Int(self.number("uptime_seconds")))s  "
-                + ((self.json["healthy"] as? Bool) == true ? "healthy" : "UNHEALTHY: \(self.json["unhealthy_reason"] ?? "")"),
+            "slotgate \(self.json["version"]?.description ?? "?")  up \(Int(self.number("uptime_seconds")))s  "
+                + (self.json["healthy"] == .bool(true) ? "healthy" : "UNHEALTHY: \(self.json["unhealthy_reason"]?.description ?? "")"),
             "clients \(Int(self.number("clients", "connected")))  slot map v\(Int(self.number("slot_map", "version")))  "
                 + "held \(Int(self.number("held_requests")))  exclusive links \(Int(self.number("exclusive_links")))",
             "",
             Self.row(["class", "count", "p50 µs", "p99 µs", "p99.9 µs"]),
         ]
-        for (name, figures) in ((self.json["latency_us"] as? [String: [String: Any]]) ?? [:]).sorted(by: { $0.key < $1.key }) {
-            lines.append(Self.row([name] + ["count", "p50", "p99", "p99.9"].map { "\(figures[$0] ?? 0)" }))
+        for (name, figures) in (self.json["latency_us"]?.members ?? [:]).sorted(by: { $0.key < $1.key }) {
+            lines.append(Self.row([name] + ["count", "p50", "p99", "p99.9"].map { figures[$0]?.description ?? "0" }))
         }
         lines += ["", Self.row(["command", "calls", "errors", previous == nil ? "" : "ops/s"])]
-        let commands = (self.json["commands"] as? [String: [String: Any]]) ?? [:]
+        let commands = self.json["commands"]?.members ?? [:]
         let before = previous?.calls ?? [:]
         let busiest = commands.keys.sorted { (self.calls[$0] ?? 0) - (before[$0] ?? 0) > (self.calls[$1] ?? 0) - (before[$1] ?? 0) }
         for name in busiest.prefix(rows) {
             let rate = previous == nil ? "" : String(Int(((self.calls[name] ?? 0) - (before[name] ?? 0)) / max(interval, 0.001)))
-            lines.append(Self.row([name, "\(commands[name]?["calls"] ?? 0)", "\(commands[name]?["errors"] ?? 0)", rate]))
+            lines.append(Self.row([name, commands[name]?["calls"]?.description ?? "0", commands[name]?["errors"]?.description ?? "0", rate]))
         }
-        let errors = ((self.json["client_errors"] as? [String: Any]) ?? [:]).map { "\($0.key)=\($0.value)" }.sorted()
+        let errors = (self.json["client_errors"]?.members ?? [:]).map { "\($0.key)=\($0.value)" }.sorted()
         lines += ["", "errors: " + (errors.isEmpty ? "none" : errors.joined(separator: " "))]
         return lines.joined(separator: "\n")
     }
 
     private static func row(_ cells: [String]) -> String {
         cells.enumerated().map { index, cell in
-            index == 0 ? cell.padding(toLength: 16, withPad: " ", startingAt: 0) : String(repeating: " ", count: max(0, 11 - cell.count)) + cell
+            index == 0
+                ? cell.prefix(16) + String(repeating: " ", count: max(0, 16 - cell.count))
+                : String(repeating: " ", count: max(0, 11 - cell.count)) + cell
         }.joined()
     }
 }

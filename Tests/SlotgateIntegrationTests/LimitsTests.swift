@@ -55,6 +55,31 @@ extension LiveClusterSuite {
             }
         }
 
+        /// A subscriber that never reads its messages is disconnected once more than
+        /// `client-output-buffer-limit-pubsub` bytes wait for it, as Redis does, so its messages
+        /// cannot pile up in Slotgate's memory; the publisher beside it is unaffected.
+        @Test func slowSubscriberIsDisconnectedAtThePubSubLimit() async throws {
+            try await Self.withProxy({ $0.clientOutputBufferLimitPubSub = 1024 * 1024 }) { proxy in
+                let stuck = try RawClient(port: proxy.port)
+                var subscribe = ByteBuffer()
+                subscribe.writeRESPCommand(["SUBSCRIBE", "limits:slow"])
+                try stuck.send(Array(subscribe.readableBytesView))
+                try await Task.sleep(for: .milliseconds(300))
+                let publisher = try proxy.connect()
+                let message = String(repeating: "m", count: 100_000)
+                let published = 400
+                for _ in 0..<published {
+                    #expect(try publisher.command(["PUBLISH", "limits:slow", message]).int != nil)
+                }
+                #expect(try publisher.command(["PING"]) == .simpleString("PONG"))
+                let received = stuck.receive(atLeast: published * message.count).count
+                let closed = stuck.peerClosed()
+                print("Limits pubsub: the subscriber that did not read got \(received) of \(published * message.count) bytes; closed: \(closed)")
+                #expect(closed)
+                #expect(received < published * message.count)
+            }
+        }
+
         /// With `timeout 1`, an idle client is closed after about a second; a client blocked in
         /// BLPOP for longer is not.
         @Test func idleClientsAreClosedButBlockedOnesStay() async throws {

@@ -50,6 +50,39 @@ extension LiveClusterSuite {
             #expect(try client.command(["DISCARD"]) == .simpleString("OK"))
         }
 
+        /// Transactions reuse the pooled links of the proxy's event loops: a hundred MULTI/EXEC in
+        /// a row open almost no connections to the master. A watch ended by UNWATCH does not follow
+        /// its link to the next transaction that link serves.
+        @Test func transactionLinksAreReusedWithoutTheirWatches() throws {
+            let (cluster, proxy) = try liveCluster()
+            let key = "{pool}:counter"
+            let master = try #require(try cluster.slotMap().master(for: HashSlot(key: key)))
+            let node = try cluster.connect(master)
+            func connectionsReceived() throws -> Int {
+                let info = try node.command(["INFO", "stats"]).string ?? ""
+                return LocalCluster.field("total_connections_received", in: info).flatMap { Int($0) } ?? -1
+            }
+            let client = try proxy.connect()
+            #expect(try client.command(["DEL", key]).int != nil)
+            let before = try connectionsReceived()
+            for count in 1...100 {
+                #expect(try client.command(["MULTI"]) == .simpleString("OK"))
+                #expect(try client.command(["INCR", key]) == .simpleString("QUEUED"))
+                #expect(try client.command(["EXEC"]) == .array([.integer(count)]))
+            }
+            let opened = try connectionsReceived() - before
+            print("Session pool: 100 transactions opened \(opened) connection(s) to the master")
+            #expect(opened <= 4)
+
+            #expect(try client.command(["WATCH", key]) == .simpleString("OK"))
+            #expect(try client.command(["UNWATCH"]) == .simpleString("OK"))
+            let other = try proxy.connect()
+            #expect(try client.command(["MULTI"]) == .simpleString("OK"))
+            #expect(try client.command(["INCR", key]) == .simpleString("QUEUED"))
+            #expect(try other.command(["INCR", key]) == .integer(101))
+            #expect(try client.command(["EXEC"]) == .array([.integer(102)]))
+        }
+
         @Test func hundredConcurrentTransactionsAllCommit() throws {
             let (_, proxy) = try liveCluster()
             let failures = FailureLog()

@@ -2,7 +2,6 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-import Foundation
 import NIOCore
 import SlotgateCluster
 import SlotgateRESP
@@ -168,7 +167,7 @@ enum AdminCommands {
         guard rest.hasPrefix(parts[0]) else { return false }
         rest = rest.dropFirst(parts[0].count)
         for part in parts.dropFirst().dropLast() {
-            guard let range = rest.range(of: part) else { return false }
+            guard let range = rest.firstRange(of: part) else { return false }
             rest = rest[range.upperBound...]
         }
         return rest.hasSuffix(parts.last!)

@@ -2,7 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-import Foundation
+import FoundationEssentials
 import NIOCore
 import NIOHTTP1
 

@@ -2,7 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-import Foundation
+import FoundationEssentials
 import SlotgateCluster
 
 /// `GET /stats` and `GET /cluster`: an ``AdminReport`` as JSON, for scripts and for
@@ -11,41 +11,50 @@ enum AdminJSON {
     /// Counters, latencies, slow log, hot keys, uptime and a configuration summary.
     static func stats(_ report: AdminReport) -> Data {
         let stats = report.stats
-        let object: [String: Any] = [
-            "version": SlotgateInfo.version,
-            "uptime_seconds": report.uptimeSeconds,
-            "healthy": report.unhealthyReason == nil,
-            "unhealthy_reason": report.unhealthyReason ?? "",
-            "clients": ["connected": stats.clientsConnected, "accepted": stats.clientsAccepted, "rejected": stats.clientsRejected],
-            "bytes": ["received": stats.bytesIn, "sent": stats.bytesOut],
-            "commands": stats.commands.mapValues { ["calls": $0.calls, "errors": $0.errors] },
-            "client_errors": stats.clientErrors,
-            "node_events": Dictionary(uniqueKeysWithValues: NodeEvent.allCases.map { ($0.rawValue, stats.events[$0] ?? 0) }),
-            "latency_us": Dictionary(uniqueKeysWithValues: stats.latency.map { ($0.key.rawValue, Self.percentiles($0.value)) }),
-            "nodes": Dictionary(
-                uniqueKeysWithValues: stats.nodes.map { address, node in
-                    (
-                        address.description,
-                        [
-                            "reachable": !node.unreachable, "links": node.links, "in_flight": node.inFlight, "requests": node.requests,
-                            "latency_us": Self.percentiles(node.latency),
-                        ] as [String: Any]
-                    )
-                }
-            ),
-            "held_requests": stats.heldRequests,
-            "exclusive_links": report.exclusiveLinksInUse,
-            "slot_map": [
-                "version": report.view?.version ?? 0, "slots_assigned": report.view?.slotMap.assignedSlotCount ?? 0,
-                "masters": report.view?.slotMap.shards.count ?? 0, "refreshes": report.monitor.refreshes,
-                "failed_refreshes": report.monitor.failedRefreshes,
+        let object: JSONValue = [
+            "version": .string(SlotgateInfo.version),
+            "uptime_seconds": .double(report.uptimeSeconds),
+            "healthy": .bool(report.unhealthyReason == nil),
+            "unhealthy_reason": .string(report.unhealthyReason ?? ""),
+            "clients": [
+                "connected": .integer(stats.clientsConnected), "accepted": .integer(stats.clientsAccepted),
+                "rejected": .integer(stats.clientsRejected),
             ],
-            "slowlog": stats.slowLog.map(Self.slowLogEntry),
-            "hotkeys": stats.hottestKeys(report.configuration.hotKeys).map { ["key": $0.key, "sampled_requests": Int($0.requests)] },
-            "config": Dictionary(
-                uniqueKeysWithValues: ProxyConfiguration.directiveNames.filter { !$0.contains("pass") }.map {
-                    ($0, report.configuration.value(of: $0))
-                }
+            "bytes": ["received": .integer(stats.bytesIn), "sent": .integer(stats.bytesOut)],
+            "commands": .object(stats.commands.mapValues { ["calls": .integer($0.calls), "errors": .integer($0.errors)] }),
+            "client_errors": .object(stats.clientErrors.mapValues(JSONValue.integer)),
+            "node_events": .object(Dictionary(uniqueKeysWithValues: NodeEvent.allCases.map { ($0.rawValue, .integer(stats.events[$0] ?? 0)) })),
+            "latency_us": .object(Dictionary(uniqueKeysWithValues: stats.latency.map { ($0.key.rawValue, Self.percentiles($0.value)) })),
+            "nodes": .object(
+                Dictionary(
+                    uniqueKeysWithValues: stats.nodes.map { address, node in
+                        (
+                            address.description,
+                            [
+                                "reachable": .bool(!node.unreachable), "links": .integer(node.links), "in_flight": .integer(node.inFlight),
+                                "requests": .integer(node.requests), "latency_us": Self.percentiles(node.latency),
+                            ] as JSONValue
+                        )
+                    }
+                )
+            ),
+            "held_requests": .integer(stats.heldRequests),
+            "exclusive_links": .integer(report.exclusiveLinksInUse),
+            "slot_map": [
+                "version": .integer(report.view?.version ?? 0), "slots_assigned": .integer(report.view?.slotMap.assignedSlotCount ?? 0),
+                "masters": .integer(report.view?.slotMap.shards.count ?? 0), "refreshes": .integer(report.monitor.refreshes),
+                "failed_refreshes": .integer(report.monitor.failedRefreshes),
+            ],
+            "slowlog": .array(stats.slowLog.map(Self.slowLogEntry)),
+            "hotkeys": .array(
+                stats.hottestKeys(report.configuration.hotKeys).map { ["key": .string($0.key), "sampled_requests": .integer(Int($0.requests))] }
+            ),
+            "config": .object(
+                Dictionary(
+                    uniqueKeysWithValues: ProxyConfiguration.directiveNames.filter { !$0.contains("pass") }.map {
+                        ($0, .string(report.configuration.value(of: $0)))
+                    }
+                )
             ),
         ]
         return Self.encode(object)
@@ -53,41 +62,53 @@ enum AdminJSON {
 
     /// Slot ranges with their master and replicas, and the state of the links to each node.
     static func cluster(_ report: AdminReport) -> Data {
-        guard let view = report.view else { return Self.encode(["slot_map_version": 0, "ranges": [Any]()]) }
+        guard let view = report.view else { return Self.encode(["slot_map_version": .integer(0), "ranges": .array([])]) }
         let map = view.slotMap
-        let ranges: [[String: Any]] = map.slotRanges.compactMap { range in
+        let ranges: [JSONValue] = map.slotRanges.compactMap { range in
             range.shard.map { index in
                 [
-                    "start": range.slots.lowerBound, "end": range.slots.upperBound, "master": map.shards[index].master.description,
-                    "replicas": map.shards[index].replicas.map(\.description),
+                    "start": .integer(range.slots.lowerBound), "end": .integer(range.slots.upperBound),
+                    "master": .string(map.shards[index].master.description),
+                    "replicas": .array(map.shards[index].replicas.map { .string($0.description) }),
                 ]
             }
         }
         let nodes = Dictionary(
             uniqueKeysWithValues: map.allNodes.map { address in
                 let node = report.stats.nodes[address]
-                return (address.description, ["reachable": node?.unreachable != true, "links": node?.links ?? 0, "in_flight": node?.inFlight ?? 0])
+                return (
+                    address.description,
+                    [
+                        "reachable": .bool(node?.unreachable != true), "links": .integer(node?.links ?? 0),
+                        "in_flight": .integer(node?.inFlight ?? 0),
+                    ] as JSONValue
+                )
             }
         )
-        return Self.encode(["slot_map_version": view.version, "ranges": ranges, "nodes": nodes])
+        return Self.encode(["slot_map_version": .integer(view.version), "ranges": .array(ranges), "nodes": .object(nodes)])
     }
 
-    static func slowLogEntry(_ entry: SlowLog.Entry) -> [String: Any] {
+    private static func slowLogEntry(_ entry: SlowLog.Entry) -> JSONValue {
         [
-            "id": entry.id, "timestamp": entry.timestamp, "duration_us": entry.durationMicroseconds, "command": entry.command,
-            "first_key": entry.firstKey, "node": entry.node, "client": entry.client,
+            "id": .integer(entry.id), "timestamp": .integer(entry.timestamp), "duration_us": .integer(Int(entry.durationMicroseconds)),
+            "command": .string(entry.command), "first_key": .string(entry.firstKey), "node": .string(entry.node),
+            "client": .string(entry.client),
         ]
     }
 
-    private static func percentiles(_ histogram: LatencyHistogram) -> [String: Any] {
-        var values: [String: Any] = ["count": histogram.count]
+    /// `count` and `p50`, `p90`, `p99`, `p99.9` in microseconds.
+    private static func percentiles(_ histogram: LatencyHistogram) -> JSONValue {
+        var values: [String: JSONValue] = ["count": .integer(Int(clamping: histogram.count))]
         for (_, percentile) in LatencyHistogram.reportedPercentiles {
-            values["p" + String(percentile).replacingOccurrences(of: ".0", with: "")] = histogram.microseconds(atPercentile: percentile)
+            let name = percentile == percentile.rounded() ? String(Int(percentile)) : String(percentile)
+            values["p" + name] = .integer(Int(clamping: histogram.microseconds(atPercentile: percentile)))
         }
-        return values
+        return .object(values)
     }
 
-    private static func encode(_ object: [String: Any]) -> Data {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data("{}".utf8)
+    private static func encode(_ value: JSONValue) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
     }
 }

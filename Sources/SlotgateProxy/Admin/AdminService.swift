@@ -2,7 +2,6 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import SlotgateCluster

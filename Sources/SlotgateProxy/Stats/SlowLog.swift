@@ -2,6 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import DequeModule
 import Synchronization
 
 /// Commands that took longer than `slowlog-log-slower-than`, newest first, as Redis's own
@@ -23,11 +24,12 @@ struct SlowLog {
         var client: String
     }
 
-    /// Oldest first, so that adding one is an append.
-    private var oldestFirst: [Entry] = []
+    /// Oldest first, so that adding one is an append and dropping the oldest costs the same,
+    /// however long the log (a loaded proxy may add an entry per command).
+    private var oldestFirst = Deque<Entry>()
 
     /// The entries, newest first.
-    var entries: [Entry] { self.oldestFirst.reversed() }
+    var entries: [Entry] { Array(self.oldestFirst.reversed()) }
     /// Ids grow across all event loops, so merged logs keep Redis's unique, rising ids.
     private static let nextID = Atomic<Int>(0)
 
@@ -36,8 +38,8 @@ struct SlowLog {
         var entry = entry
         entry.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.oldestFirst.append(entry)
-        if self.oldestFirst.count > maxLength {
-            self.oldestFirst.removeFirst(self.oldestFirst.count - maxLength)
+        while self.oldestFirst.count > max(maxLength, 0) {
+            self.oldestFirst.removeFirst()
         }
     }
 

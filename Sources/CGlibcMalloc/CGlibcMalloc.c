@@ -1,0 +1,2 @@
+// The header is all there is: this file only makes the directory a C target.
+#include "CGlibcMalloc.h"
