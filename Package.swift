@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 //
 // Slotgate: a cluster-aware Redis proxy. Any single-node Redis client points at one port
 // and talks to a whole Redis Cluster through it.
@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        // Micro-benchmarks (Tests/Benchmarks). Only the malloc interposer, for allocation counts: the
+        // default traits add an ARC-counting runtime interposer these benchmarks do not use.
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // The system hiredis (Debian's libhiredis-dev): redisReader frames node replies,
@@ -105,6 +108,23 @@ let package = Package(
             name: "SlotgateProxyTests",
             dependencies: ["SlotgateProxy", "SlotgateCluster"],
             swiftSettings: strictSettings
+        ),
+        // Hot-path micro-benchmarks: `swift package benchmark` (see the target's main file). The
+        // plugin runs executable targets whose folder sits in a folder named `Benchmarks`.
+        .executableTarget(
+            name: "SlotgateBenchmarks",
+            dependencies: [
+                "SlotgateProxy",
+                "SlotgateCluster",
+                "SlotgateRESP",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Benchmarks/SlotgateBenchmarks",
+            swiftSettings: strictSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // Live tests: each suite starts real redis-server processes in cluster mode.
         .testTarget(

@@ -6,8 +6,10 @@ import Synchronization
 
 /// A count shared by every event loop that must stay under a limit: clients connected
 /// (`maxclients`), links held by single clients. One atomic, so the loops never wait on a lock.
-final class BoundedCounter: Sendable {
+package final class BoundedCounter: Sendable {
     private let count = Atomic<Int>(0)
+
+    package init() {}
 
     /// The count now.
     var value: Int { self.count.load(ordering: .relaxed) }

@@ -118,11 +118,11 @@ extension ClientSession: NodeLinkOwner {
         self.router.recycle(link)
     }
 
-    func link(_ link: NodeLink, pushed frame: FramedReply) {
+    package func link(_ link: NodeLink, pushed frame: FramedReply) {
         self.subscriberLink(link, pushed: frame)
     }
 
-    func link(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
+    package func link(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
         if link === self.blockingLink {
             self.blockingLink(link, received: reply, for: request)
         } else {
@@ -130,7 +130,7 @@ extension ClientSession: NodeLinkOwner {
         }
     }
 
-    func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
+    package func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
         self.router.exclusiveLinks.release()
         self.exclusiveLinkCount -= 1
         self.blockingLinkClosed(link)

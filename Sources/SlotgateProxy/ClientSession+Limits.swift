@@ -10,7 +10,7 @@ import SlotgateRESP
 /// `client-output-buffer-limit` on replies it does not read, and `request-timeout` on its
 /// transaction's link.
 extension ClientSession {
-    func channelActive(context: ChannelHandlerContext) {
+    package func channelActive(context: ChannelHandlerContext) {
         guard self.router.admitClient() else {
             self.acceptsCommands = false
             var bytes = ByteBuffer()

@@ -15,9 +15,9 @@ import SlotgateRESP
 /// node link, with no allocation of their own. Writes are not flushed one by one: the router
 /// flushes each touched session once per loop turn. A protocol error is answered in line, after
 /// the replies owed before it, and then the connection is closed, as Redis does.
-final class ClientSession: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+package final class ClientSession: ChannelInboundHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
 
     let router: LoopRouter
     private(set) var context: ChannelHandlerContext?
@@ -62,7 +62,7 @@ final class ClientSession: ChannelInboundHandler {
     /// Channels, patterns and subscriber links while subscribed (see `ClientSession+PubSub`).
     var subscriptions: SubscriptionState?
 
-    init(router: LoopRouter, limits: RESPRequestLimits) {
+    package init(router: LoopRouter, limits: RESPRequestLimits) {
         self.router = router
         self.input = RequestAssembler(limits: limits)
         self.connection = ConnectionState(isAuthenticated: router.authenticator.password == nil)
@@ -73,7 +73,7 @@ final class ClientSession: ChannelInboundHandler {
     /// When the client last sent a command, for the idle `timeout`.
     private(set) var lastCommandAt = NIODeadline.now()
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    package func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.connection.remoteAddress = context.channel.remoteAddress.map(Self.describe) ?? "?"
         self.connection.localAddress = context.channel.localAddress.map(Self.describe) ?? "?"
@@ -118,7 +118,7 @@ final class ClientSession: ChannelInboundHandler {
         "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = self.unwrapInboundIn(data)
         self.router.noteTime()
         self.router.stats.bytesIn += bytes.readableBytes
@@ -161,7 +161,7 @@ final class ClientSession: ChannelInboundHandler {
         self.connection.isAuthenticated && self.connection.replyMode == .on && self.transaction == nil && self.subscriptions == nil
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
+    package func channelWritabilityChanged(context: ChannelHandlerContext) {
         // A client that does not read its replies is not read either.
         self.setReading(context.channel.isWritable && self.line.count < Self.resumeReadingAt, context: context)
         context.fireChannelWritabilityChanged()
@@ -189,7 +189,8 @@ final class ClientSession: ChannelInboundHandler {
     /// `statIndex` is its place in the catalog, when known.
     func handle(_ command: RESPCommand, statIndex: Int? = nil) {
         let index =
-            statIndex ?? self.router.catalog.flatMap { catalog in command.arguments[0].withUnsafeReadableBytes { catalog.entry(named: $0) } }?.statIndex
+            statIndex
+            ?? self.router.catalog.flatMap { catalog in command.arguments[0].withUnsafeReadableBytes { catalog.entry(named: $0) } }?.statIndex
         self.process(command, replySlot: self.enterLine(command.wire, statIndex: index))
     }
 
@@ -249,11 +250,11 @@ final class ClientSession: ChannelInboundHandler {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    package func channelReadComplete(context: ChannelHandlerContext) {
         self.router.scheduleFlush()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         if self.admitted {
             self.admitted = false
             self.router.releaseClient()
@@ -271,7 +272,7 @@ final class ClientSession: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
 

@@ -5,7 +5,7 @@
 /// The cap on node links that single clients hold to themselves (transactions, blocking
 /// commands), counted across every event loop, so that a flood of blocked clients cannot open
 /// unbounded connections to the nodes.
-final class ExclusiveLinkBudget: Sendable {
+package final class ExclusiveLinkBudget: Sendable {
     let limit: Int
     /// Most links one client may hold at once (a transaction, a blocking command, subscriber links).
     let limitPerClient: Int
@@ -14,7 +14,7 @@ final class ExclusiveLinkBudget: Sendable {
     /// Links held now.
     var inUse: Int { self.used.value }
 
-    init(limit: Int, limitPerClient: Int) {
+    package init(limit: Int, limitPerClient: Int) {
         self.limit = limit
         self.limitPerClient = limitPerClient
     }

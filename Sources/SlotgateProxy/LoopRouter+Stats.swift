@@ -23,9 +23,11 @@ extension LoopRouter {
         let threshold = self.settings.slowlogSlowerThan
         guard threshold >= 0, microseconds >= threshold else { return }
         let (name, firstArgument) = self.leadingArguments(of: request)
-        let node = entry.commandClass == .routed ? firstArgument.flatMap { argument in
-            self.master(for: argument.withUnsafeReadableBytes { HashSlot(key: $0) })
-        } : nil
+        let node =
+            entry.commandClass == .routed
+            ? firstArgument.flatMap { argument in
+                self.master(for: argument.withUnsafeReadableBytes { HashSlot(key: $0) })
+            } : nil
         self.stats.slowLog.add(
             SlowLog.Entry(
                 id: 0,

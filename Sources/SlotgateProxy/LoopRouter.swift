@@ -19,7 +19,7 @@ import SlotgateRESP
 /// node links, the lists of links and sessions waiting to be flushed — is touched only on that
 /// loop. That is the share-nothing rule: no locks and no thread hops per command. New views
 /// arrive from the topology monitor as immutable values, installed by a task on this loop.
-final class LoopRouter {
+package final class LoopRouter {
     let eventLoop: any EventLoop
     let logger: Logger
     /// Changed only by ``apply(_:)`` (a reload or `PROXY CONFIG SET`), on this loop.
@@ -57,9 +57,14 @@ final class LoopRouter {
 
     /// A shared link is per node and per protocol: RESP3 clients' commands go on links that said
     /// `HELLO 3`, so node replies never need converting.
-    struct LinkKey: Hashable {
+    package struct LinkKey: Hashable {
         var node: NodeAddress
         var resp3: Bool
+
+        package init(node: NodeAddress, resp3: Bool) {
+            self.node = node
+            self.resp3 = resp3
+        }
     }
     /// Nodes that refused a connection, and when to try them again.
     var reconnectBackoff: [NodeAddress: (notBefore: NIODeadline, delay: TimeAmount, reason: String)] = [:]
@@ -86,7 +91,7 @@ final class LoopRouter {
     var grouping = SlotGrouping()
     var partEnds: [Int] = []
 
-    init(
+    package init(
         eventLoop: any EventLoop,
         settings: RouterSettings,
         monitor: TopologyMonitor,
@@ -110,7 +115,7 @@ final class LoopRouter {
     }
 
     /// Takes a new view (or news that there is none yet) from the topology monitor.
-    func install(_ update: TopologyUpdate) {
+    package func install(_ update: TopologyUpdate) {
         switch update {
         case .available(let view):
             if let previous = self.view {
@@ -312,7 +317,7 @@ final class LoopRouter {
     }
 
     /// Puts or removes the shared link for `key`, keeping the fast path's index of it.
-    func setLink(_ link: NodeLink?, for key: LinkKey) {
+    package func setLink(_ link: NodeLink?, for key: LinkKey) {
         self.links[key] = link
         self.indexMasterLinks()
     }
@@ -425,7 +430,7 @@ final class LoopRouter {
 
     /// A node answered `request` on a shared link. Redirects and retry-later errors are handled
     /// here, because they mean the command did not run; every other reply goes on as it is.
-    func link(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
+    package func link(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
         guard request.target.isAwaited else { return }
         guard reply.kind == .error else {
             request.target.deliver(reply)
@@ -488,7 +493,7 @@ final class LoopRouter {
     // MARK: - Link lifecycle
 
     /// A link closed or never opened: forget it, and ask for a refresh since a node may be gone.
-    func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
+    package func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
         let key = LinkKey(node: link.address, resp3: link.resp3)
         if self.links[key] === link {
             self.setLink(nil, for: key)
@@ -505,7 +510,7 @@ final class LoopRouter {
 
     /// Requests a shared link gives back unanswered because sending them again is safe: routed
     /// afresh, they wait for the node (or its successor) if it is still unreachable.
-    func link(_ link: NodeLink, returned requests: Deque<RoutedRequest>, reason: String) {
+    package func link(_ link: NodeLink, returned requests: Deque<RoutedRequest>, reason: String) {
         for request in requests where request.target.isAwaited {
             self.resend(request, lastSentTo: link.address)
         }

@@ -20,7 +20,7 @@ import SlotgateRESP
 /// because the connection failed, go back to the owner to be sent again. A node that stops
 /// answering is noticed by ``isOverdue(at:limit:)``: the router closes the link after the request
 /// timeout, so one stalled node cannot hold its clients forever.
-final class NodeLink {
+package final class NodeLink {
     let address: NodeAddress
     /// The loop's router outlives every link it opens, so it is held without reference counting.
     private unowned(unsafe) let router: LoopRouter
@@ -32,7 +32,7 @@ final class NodeLink {
     /// An exclusive link waiting in the router's pool for its next session.
     private(set) var isPooled = false
     private var context: ChannelHandlerContext?
-    private var inFlight = Deque<RoutedRequest>()
+    private let inFlight = Ring<RoutedRequest>()
     /// Bytes of queued requests not yet written because the connection is not up.
     private var unsent: [ByteBuffer] = []
     private let framer: ReplyFraming
@@ -52,7 +52,7 @@ final class NodeLink {
     /// frame goes to the owner as a push and no request waits for a reply.
     let carriesPushes: Bool
 
-    init(address: NodeAddress, router: LoopRouter, owner: any NodeLinkOwner, carriesPushes: Bool = false, resp3: Bool) {
+    package init(address: NodeAddress, router: LoopRouter, owner: any NodeLinkOwner, carriesPushes: Bool = false, resp3: Bool) {
         self.address = address
         self.router = router
         self.isShared = owner === router
@@ -254,11 +254,9 @@ final class NodeLink {
         self.isClosed = true
         self.context = nil
         self.unsent.removeAll()
-        let pending = self.inFlight
-        self.inFlight.removeAll()
         var returned = Deque<RoutedRequest>()
         var failed: [RoutedRequest] = []
-        for request in pending {
+        while let request = self.inFlight.popFirst() {
             if let retry = resending(request), retry.attempts <= self.router.maxRedirects {
                 returned.append(retry)
             } else {
@@ -276,38 +274,38 @@ final class NodeLink {
 }
 
 /// The channel handler under a ``NodeLink``: feeds it reads, connection state and read bursts.
-final class NodeLinkHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+package final class NodeLinkHandler: ChannelInboundHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
 
     private let link: NodeLink
     private let router: LoopRouter
 
-    init(link: NodeLink, router: LoopRouter) {
+    package init(link: NodeLink, router: LoopRouter) {
         self.link = link
         self.router = router
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    package func channelActive(context: ChannelHandlerContext) {
         self.link.connected(context)
         context.fireChannelActive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.link.received(self.unwrapInboundIn(data))
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    package func channelReadComplete(context: ChannelHandlerContext) {
         self.router.scheduleFlush()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         self.link.disconnected()
         self.router.scheduleFlush()
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
 }

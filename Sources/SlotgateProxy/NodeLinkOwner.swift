@@ -8,7 +8,7 @@ import SlotgateRESP
 
 /// Whoever a ``NodeLink`` reports to: the loop's router for the shared links, a client session
 /// for the links it has to itself (transactions, blocking commands).
-protocol NodeLinkOwner: AnyObject {
+package protocol NodeLinkOwner: AnyObject {
     /// The node answered `request`.
     func link(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest)
 
@@ -28,10 +28,10 @@ protocol NodeLinkOwner: AnyObject {
 
 extension NodeLinkOwner {
     /// Owners without subscriber links hear no pushes.
-    func link(_ link: NodeLink, pushed frame: FramedReply) {}
+    package func link(_ link: NodeLink, pushed frame: FramedReply) {}
 
     /// Owners that do not send requests again answer them with the reason.
-    func link(_ link: NodeLink, returned requests: Deque<RoutedRequest>, reason: String) {
+    package func link(_ link: NodeLink, returned requests: Deque<RoutedRequest>, reason: String) {
         for request in requests {
             request.target.deliverError(reason)
         }

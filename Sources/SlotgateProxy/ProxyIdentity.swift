@@ -9,8 +9,10 @@ import SlotgateCluster
 /// the listener is bound, because the port may be chosen by the system.
 ///
 /// Read only by the rare `CLUSTER` commands, so a lock is fine here.
-final class ProxyIdentity: Sendable {
+package final class ProxyIdentity: Sendable {
     private let address = NIOLockedValueBox(NodeAddress(host: "127.0.0.1", port: 0))
+
+    package init() {}
 
     var announcedAddress: NodeAddress {
         self.address.withLockedValue { $0 }

@@ -2,14 +2,13 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-import DequeModule
 import NIOCore
 
 /// A client's requests in the order it sent them, each waiting for its reply.
 ///
 /// Places are numbered from the first request the client ever sent, so a number stays valid
-/// while places before it leave from the front. Entries are plain values in one ring; a client
-/// with nothing in flight holds no storage for it.
+/// while places before it leave from the front. Entries are plain values in one ``Ring``, moved
+/// in and out without reference counting. Only its session holds the line.
 struct ReplyLine {
     /// One request's place.
     struct Entry {
@@ -35,7 +34,7 @@ struct ReplyLine {
         }
     }
 
-    private var entries = Deque<Entry>()
+    private let entries = Ring<Entry>()
     /// The number of the entry at the front.
     private var firstSequence = 0
 
@@ -43,7 +42,7 @@ struct ReplyLine {
     var isEmpty: Bool { self.entries.isEmpty }
 
     /// Adds a place at the back; returns its number.
-    mutating func append(_ entry: Entry) -> Int {
+    mutating func append(_ entry: consuming Entry) -> Int {
         self.entries.append(entry)
         return self.firstSequence &+ self.entries.count &- 1
     }
@@ -65,7 +64,7 @@ struct ReplyLine {
     }
 
     /// Whether the front entry's reply is there.
-    var frontIsReady: Bool { self.entries.first?.reply != nil }
+    var frontIsReady: Bool { !self.entries.isEmpty && self.entries[0].reply != nil }
 
     /// Whether `sequence` is the front entry's number.
     func isFront(_ sequence: Int) -> Bool { sequence == self.firstSequence }
@@ -73,12 +72,12 @@ struct ReplyLine {
     /// Takes the entry at the front.
     mutating func removeFirst() -> Entry {
         self.firstSequence &+= 1
-        return self.entries.removeFirst()
+        return self.entries.popFirst()!
     }
 
     /// Drops every entry; their numbers are never given out again.
     mutating func removeAll() {
         self.firstSequence &+= self.entries.count
-        self.entries = Deque()
+        self.entries.removeAll()
     }
 }

@@ -36,8 +36,23 @@ enum ReplyMerge {
     /// `INFO`: see ``InfoMerge``.
     case info(proxySection: [String]?)
 
+    /// The fold of a merge that adds up, which needs no part kept; `nil` for the others.
+    var fold: ReplyFold? {
+        switch self {
+        case .allOK: return ReplyFold(.allOK)
+        case .sum: return ReplyFold(.sum)
+        default: return nil
+        }
+    }
+
     /// Merges the parts' replies; `resp3` says which protocol a reply built here must be in.
     func merge(_ parts: [FramedReply], resp3: Bool) -> ByteBuffer {
+        if var fold = self.fold {
+            for (index, part) in parts.enumerated() {
+                fold.add(index, part)
+            }
+            return fold.result()
+        }
         if let failure = parts.first(where: { $0.kind == .error }) {
             return failure.bytes
         }
@@ -56,15 +71,8 @@ enum ReplyMerge {
                 guard let value = RESPReplyScanner.takeElement(from: &remaining[Int(part)]) else { return Self.unexpected(parts[Int(part)]) }
                 merged.writeImmutableBuffer(value)
             }
-        case .allOK:
-            return parts[0].bytes
-        case .sum:
-            var total = 0
-            for reply in parts {
-                guard let value = reply.integerValue else { return Self.unexpected(reply) }
-                total += value
-            }
-            merged.writeRESPInteger(total)
+        case .allOK, .sum:
+            preconditionFailure("merges that add up are folded above")
         case .concatenate:
             var all: [ByteBuffer] = []
             for reply in parts {
@@ -130,7 +138,8 @@ enum ReplyMerge {
         return merged
     }
 
-    private static func unexpected(_ reply: FramedReply) -> ByteBuffer {
+    /// The error for a part whose reply is not of the kind the merge expects.
+    static func unexpected(_ reply: FramedReply) -> ByteBuffer {
         var error = ByteBuffer()
         error.writeRESPError(ProxyErrors.unexpectedPartReply(reply.lineText))
         return error

@@ -9,7 +9,7 @@ import SlotgateCluster
 ///
 /// The router keeps the bytes until the node answers, so that a MOVED, ASK or TRYAGAIN reply —
 /// all of which mean the command did not run — can send the same bytes again elsewhere.
-struct RoutedRequest {
+package struct RoutedRequest {
     /// The command as RESP bytes; usually a slice of what the client sent.
     var wire: ByteBuffer
     /// The slot of the command's keys; `nil` for a command without keys.

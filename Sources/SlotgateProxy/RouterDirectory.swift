@@ -7,8 +7,10 @@ import NIOCore
 
 /// Every event loop's router, for the few commands that concern all of Slotgate's clients
 /// (`CLIENT LIST`, `CLIENT KILL`). Each router is reached on its own loop; nothing is shared.
-final class RouterDirectory: Sendable {
+package final class RouterDirectory: Sendable {
     private let routers = NIOLockedValueBox<[NIOLoopBound<LoopRouter>]>([])
+
+    package init() {}
 
     /// Set once, when all routers exist.
     func register(_ routers: [NIOLoopBound<LoopRouter>]) {

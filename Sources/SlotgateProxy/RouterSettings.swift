@@ -7,7 +7,7 @@ import SlotgateRESP
 
 /// The part of the configuration the event loops' routers use: built at start, and again on a
 /// reload or `PROXY CONFIG SET`, then handed to every router as a whole.
-struct RouterSettings: Sendable {
+package struct RouterSettings: Sendable {
     /// MOVED/ASK redirects, and resends after a lost link, one command may take before its last
     /// error is returned (`TRYAGAIN`/`CLUSTERDOWN` retries are bounded by the failover hold instead).
     var maxRedirects: Int
@@ -52,7 +52,7 @@ struct RouterSettings: Sendable {
 
 extension RouterSettings {
     /// The routers' part of `configuration`.
-    init(_ configuration: ProxyConfiguration) {
+    package init(_ configuration: ProxyConfiguration) {
         self.init(
             maxRedirects: configuration.maxRedirects,
             connectTimeout: TimeAmount(configuration.connectTimeout),

@@ -12,8 +12,10 @@ import SlotgateRESP
 /// `EVALSHA` with `-NOSCRIPT`. Slotgate then loads the body it remembers on that node and runs
 /// the `EVALSHA` again, once, so a client never sees NOSCRIPT for a script it loaded. Touched
 /// only on `SCRIPT LOAD` replies and NOSCRIPT errors, never per command, so a lock is fine.
-final class ScriptCache: Sendable {
+package final class ScriptCache: Sendable {
     private let bodies = NIOLockedValueBox<[String: ByteBuffer]>([:])
+
+    package init() {}
 
     func remember(sha: String, body: ByteBuffer) {
         // A copy: the body is a slice of a client's read buffer, which it should not keep alive.

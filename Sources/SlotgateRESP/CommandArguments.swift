@@ -22,6 +22,7 @@ public protocol CommandArguments {
 extension ByteBuffer {
     /// Writes argument `index` of `arguments` as a bulk string: the client's own bytes in one
     /// copy when they are at hand, else encoded afresh.
+    @inlinable
     public mutating func writeRESPBulkString(argument index: Int, of arguments: some CommandArguments) {
         let copied = arguments.withEncodedArgument(index) { self.writeBytes($0) }
         if copied == nil {
@@ -31,6 +32,7 @@ extension ByteBuffer {
 }
 
 extension RESPRequest: CommandArguments {
+    @inlinable
     public func withEncodedArgument<Result>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
         let offset = self.offsets[2 &* index]
         let length = self.offsets[2 &* index &+ 1]
@@ -54,13 +56,16 @@ extension RESPRequest: CommandArguments {
 }
 
 extension RESPCommand: CommandArguments {
+    @inlinable
     public var argumentCount: Int { self.arguments.count }
 
+    @inlinable
     public func withArgument<Result>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         try self.arguments[index].withUnsafeReadableBytes(body)
     }
 
     /// A kept command's arguments are slices of their bytes alone, without their encoding.
+    @inlinable
     public func withEncodedArgument<Result>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
         nil
     }

@@ -16,7 +16,13 @@ struct LoopStatsTests {
     func counts() {
         let stats = LoopStats()
         stats.answered(statIndex: -1, name: { "get" }, commandClass: .routed, reply: ByteBuffer(string: "$1\r\na\r\n"), microseconds: 100)
-        stats.answered(statIndex: -1, name: { "get" }, commandClass: .routed, reply: ByteBuffer(string: "-WRONGTYPE Operation\r\n"), microseconds: 300)
+        stats.answered(
+            statIndex: -1,
+            name: { "get" },
+            commandClass: .routed,
+            reply: ByteBuffer(string: "-WRONGTYPE Operation\r\n"),
+            microseconds: 300
+        )
         stats.answered(statIndex: -1, name: { "mget" }, commandClass: .split, reply: ByteBuffer(string: "-CROSSSLOT Keys\r\n"), microseconds: 50)
         #expect(stats.commands["get"]?.calls == 2 && stats.commands["get"]?.errors == 1)
         #expect(stats.clientErrors == ["WRONGTYPE": 1, "CROSSSLOT": 1])

@@ -294,7 +294,8 @@ struct ProxyConfigurationTests {
                 "max-redirects", "proto-max-bulk-len", "threads", "log-level", "cluster-announce-ip", "cluster-announce-port", "max-exclusive-links",
                 "max-exclusive-links-per-client", "requirepass", "cluster-user", "cluster-password", "failover-hold",
                 "failover-hold-max-memory", "request-timeout", "read-from", "replica-max-lag", "maxclients", "timeout",
-                "client-output-buffer-limit", "client-output-buffer-limit-pubsub", "client-query-buffer-limit", "max-in-flight-per-node", "admin-port", "admin-bind",
+                "client-output-buffer-limit", "client-output-buffer-limit-pubsub", "client-query-buffer-limit", "max-in-flight-per-node",
+                "admin-port", "admin-bind",
                 "admin-password", "slowlog-log-slower-than", "slowlog-max-len", "hotkeys", "shutdown-timeout",
             ]
         )
