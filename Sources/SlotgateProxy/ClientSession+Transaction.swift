@@ -63,13 +63,15 @@ extension ClientSession {
     }
 
     /// The node answered the `EXEC`, `DISCARD` or `UNWATCH` that ended the transaction, so
-    /// nothing is left queued or watched on its link: the link goes back to the router's pool.
+    /// nothing is left queued or watched on its link: the link goes back to the router's pool,
+    /// and the commands the client sent behind the end run.
     private func endTransaction() {
         let link = self.transaction?.link
         self.transaction = nil
         if let link {
             self.releaseExclusiveLink(link)
         }
+        self.runHeldCommands()
     }
 
     /// Sends a command of the transaction to its node, opening the link on the first key.
@@ -113,9 +115,15 @@ extension ClientSession {
             return
         }
         if name == "exec" && state.aborted {
-            // Closing the link drops the node's half of the transaction, watches included.
             replySlot.fillError(ProxyErrors.execAbortAfterErrors)
-            state.close()
+            guard state.link != nil else {
+                state.close()
+                return
+            }
+            // Commands queued before the refused one may still be on their way: the node drops its
+            // half of the transaction, watches included, at `DISCARD`, after answering them.
+            state.ending = true
+            state.send(RoutedRequest(wire: ProxyReplies.discardCommand, slot: state.slot, target: .discard))
             return
         }
         if state.link == nil && !state.deferred.isEmpty {
@@ -223,6 +231,7 @@ extension ClientSession {
         self.transaction?.link = nil
         if self.transaction?.ending == true {
             self.transaction = nil
+            self.runHeldCommands()
         } else {
             self.transaction?.broken = ProxyErrors.transactionLinkLost(link.address)
         }

@@ -55,8 +55,9 @@ package final class ClientSession: ChannelInboundHandler {
     /// The command being handled now and its reply slot, for parking it.
     private(set) var handling: (command: RESPCommand, replySlot: ReplySlot)?
 
-    /// Whether new commands must wait behind a blocking or parked one.
-    var holdsCommands: Bool { self.blockingLink != nil || self.parked != nil }
+    /// Whether new commands must wait behind a blocking or parked one, or behind the end of a
+    /// transaction (whose link the next `MULTI` or `WATCH` may take from the pool).
+    var holdsCommands: Bool { self.blockingLink != nil || self.parked != nil || self.transaction?.ending == true }
     /// Node links this client holds to itself now (transaction, blocking, subscriber links).
     var exclusiveLinkCount = 0
     /// Channels, patterns and subscriber links while subscribed (see `ClientSession+PubSub`).

@@ -26,7 +26,8 @@ struct TransactionState {
     var aborted = false
     /// Why the transaction can no longer run, e.g. its link dropped.
     var broken: String?
-    /// `EXEC`, `DISCARD` or `UNWATCH` was sent; the transaction ends with its reply.
+    /// `EXEC`, `DISCARD` or `UNWATCH` was sent; the transaction ends with its reply, and what the
+    /// client sends meanwhile waits for that (see `ClientSession.holdsCommands`).
     var ending = false
     /// Everything sent on the link since `MULTI`, in order, while the transaction can still move
     /// to another node as a whole; `nil` once it cannot (it began with `WATCH`, whose watch would

@@ -246,3 +246,27 @@ extension LiveClusterSuite.SessionTests {
         #expect(String(decoding: client.receive(atLeast: expected.utf8.count), as: UTF8.self) == expected)
     }
 }
+
+extension LiveClusterSuite.SessionTests {
+    /// Transactions sent in one write, as `pipeline(transaction=True)` sends them, get the answers
+    /// one Redis gives, whatever the timing: a transaction across slots is refused in full, and a
+    /// transaction right behind another runs as one, after it.
+    @Test func pipelinedTransactionsGetRedisAnswers() throws {
+        let (_, proxy) = try liveCluster()
+        let client = try RawClient(port: proxy.port)
+        try client.send("MULTI\r\nSET {piped-a}:k 1\r\nSET {piped-b}:k 1\r\nEXEC\r\nEXISTS {piped-a}:k\r\n")
+        let refused =
+            "+OK\r\n+QUEUED\r\n-CROSSSLOT Keys in request don't hash to the same slot\r\n"
+            + "-EXECABORT Transaction discarded because of previous errors.\r\n:0\r\n"
+        #expect(String(decoding: client.receive(atLeast: refused.utf8.count), as: UTF8.self) == refused)
+
+        try client.send(
+            "MULTI\r\nSET {piped-a}:k 1\r\nEXEC\r\nWATCH {piped-a}:k\r\nMULTI\r\nINCR {piped-a}:k\r\nEXEC\r\n"
+                + "MULTI\r\nINCR {piped-b}:k\r\nDISCARD\r\nGET {piped-a}:k\r\nEXISTS {piped-b}:k\r\n"
+        )
+        let committed =
+            "+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:2\r\n"
+            + "+OK\r\n+QUEUED\r\n+OK\r\n$1\r\n2\r\n:0\r\n"
+        #expect(String(decoding: client.receive(atLeast: committed.utf8.count), as: UTF8.self) == committed)
+    }
+}
