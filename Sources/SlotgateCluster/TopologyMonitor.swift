@@ -57,6 +57,8 @@ public final class TopologyMonitor: Sendable {
     /// The monitor's own thread: a pool of one, whose single task is the discovery loop.
     private let thread = NIOThreadPool(numberOfThreads: 1)
     private let statusBox = NIOLockedValueBox(MonitorStatus())
+    /// Parameters set on every node through Slotgate, which the monitor gives to nodes met later.
+    public let nodeSettings = NodeSettings()
 
     /// What the last refresh found; safe to read from any thread.
     public var status: MonitorStatus { self.statusBox.withLockedValue { $0 } }
@@ -71,7 +73,7 @@ public final class TopologyMonitor: Sendable {
         self.thread.start()
         self.thread.submit { [self] state in
             guard case .active = state else { return }
-            var discovery = TopologyDiscovery(configuration: self.configuration, logger: self.logger)
+            var discovery = TopologyDiscovery(configuration: self.configuration, nodeSettings: self.nodeSettings, logger: self.logger)
             discovery.run(signal: self.signal, publish: publish) { status in self.statusBox.withLockedValue { $0 = status } }
         }
     }
@@ -89,8 +91,9 @@ public final class TopologyMonitor: Sendable {
 }
 
 /// The monitor thread's own state: the last view and how to build the next one.
-private struct TopologyDiscovery {
+struct TopologyDiscovery {
     let configuration: TopologyMonitor.Configuration
+    let nodeSettings: NodeSettings
     let logger: Logger
     private var current: ClusterView?
     private var catalog: Catalog?
@@ -102,9 +105,13 @@ private struct TopologyDiscovery {
     private var lastMeasured: ContinuousClock.Instant?
     /// Nodes asked per refresh, when that many answer.
     private static let sampleSize = 3
+    /// The node process (`run_id`) and settings generation each node was last given the
+    /// ``nodeSettings`` for (see `TopologyDiscovery+NodeSettings`).
+    var settingsGiven: [NodeAddress: (runID: String, generation: Int)] = [:]
 
-    init(configuration: TopologyMonitor.Configuration, logger: Logger) {
+    init(configuration: TopologyMonitor.Configuration, nodeSettings: NodeSettings, logger: Logger) {
         self.configuration = configuration
+        self.nodeSettings = nodeSettings
         self.logger = logger
     }
 
@@ -163,6 +170,7 @@ private struct TopologyDiscovery {
             return
         }
         self.install(chosen, catalog, agreeing: reports.count { $0.slotMap == chosen.slotMap }, of: reports.count, publish: publish)
+        self.giveNodeSettings(to: chosen.slotMap)
     }
 
     /// Publishes the chosen map if it differs from the current one, logging once what changed.
@@ -246,7 +254,7 @@ private struct TopologyDiscovery {
     }
 
     /// A connection to `node`, authenticated when the cluster needs it.
-    private func connect(to node: NodeAddress) throws -> BlockingRedisConnection {
+    func connect(to node: NodeAddress) throws -> BlockingRedisConnection {
         let connection = try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.configuration.nodeTimeout)
         if let credentials = self.configuration.credentials, case .error(let message) = try connection.command(credentials) {
             throw TopologyError("AUTH refused: \(message)")

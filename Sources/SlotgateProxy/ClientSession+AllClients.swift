@@ -5,14 +5,19 @@
 import NIOCore
 import SlotgateRESP
 
-/// `CLIENT LIST` and `CLIENT KILL` about Slotgate's own clients, gathered from every event loop.
-/// (The nodes' client lists show only Slotgate's node links, which tell a client nothing.)
+/// `CLIENT INFO`, `CLIENT LIST` and `CLIENT KILL` about Slotgate's own clients, gathered from
+/// every event loop. (The nodes' client lists show only Slotgate's node links, which tell a
+/// client nothing.)
 extension ClientSession {
-    /// Answers `CLIENT LIST` or `CLIENT KILL`; `false` for any other command.
+    /// Answers `CLIENT INFO`, `CLIENT LIST` or `CLIENT KILL`; `false` for any other command.
     func answerAboutAllClients(_ command: RESPCommand, name: String, replySlot: ReplySlot) -> Bool {
         guard name == "client", command.arguments.count >= 2 else { return false }
         let arguments = command.arguments.map { String(buffer: $0) }
         switch arguments[1].lowercased() {
+        case "info" where arguments.count == 2:
+            var reply = ByteBuffer()
+            reply.writeRESPVerbatimText(self.infoLine + "\n", resp3: self.usesRESP3)
+            replySlot.fill(reply)
         case "list" where arguments.count == 2:
             self.router.directory.gather(on: self.router.eventLoop) { $0.clientLines() }.assumeIsolated().whenComplete { result in
                 var reply = ByteBuffer()

@@ -222,7 +222,7 @@ extension ClientSession {
 
     private func classicSubscriberLink(_ state: inout SubscriptionState, failing replySlot: ReplySlot?) -> NodeLink? {
         if let link = state.classicLink { return link }
-        guard let master = self.router.master(for: nil), let link = self.openExclusiveLink(to: master, carriesPushes: true) else {
+        guard let master = self.router.pubSubNode, let link = self.openExclusiveLink(to: master, carriesPushes: true) else {
             replySlot?.fillError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks))
             return nil
         }

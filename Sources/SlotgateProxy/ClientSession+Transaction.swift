@@ -94,6 +94,7 @@ extension ClientSession {
             }
             slot = keys.slot
         }
+        state.queuedCount += state.inMulti ? 1 : 0
         if state.link == nil {
             guard let slot else {
                 // No key yet says which node: answer for the node as it would (the command is

@@ -4,6 +4,7 @@
 
 import DequeModule
 import NIOCore
+import SlotgateCluster
 import SlotgateRESP
 
 /// One client connection: cuts its bytes into requests, hands them to the loop's router (or, for
@@ -22,10 +23,10 @@ package final class ClientSession: ChannelInboundHandler {
     let router: LoopRouter
     private(set) var context: ChannelHandlerContext?
     var line = ReplyLine()
-    private var input: RequestAssembler
+    private(set) var input: RequestAssembler
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
-    private var connection: ConnectionState
+    private(set) var connection: ConnectionState
     /// No more commands are taken once a QUIT or a protocol error is in line.
     var acceptsCommands = true
     /// `false` once the connection is gone or closing; late replies are then dropped.
@@ -54,6 +55,12 @@ package final class ClientSession: ChannelInboundHandler {
     var parkDeadline: NIODeadline?
     /// The command being handled now and its reply slot, for parking it.
     private(set) var handling: (command: RESPCommand, replySlot: ReplySlot)?
+    /// For `CLIENT LIST`: when the client connected, the catalog place of its latest command,
+    /// and that command's lower-case subcommand when it has subcommands (such commands never
+    /// take the fast path, so ``process(_:replySlot:)`` records it).
+    let connectedAt = NIODeadline.now()
+    private(set) var latestStatIndex: Int32 = -1
+    private(set) var latestSubcommand = ""
 
     /// Whether new commands must wait behind a blocking or parked one, or behind the end of a
     /// transaction (whose link the next `MULTI` or `WATCH` may take from the pool).
@@ -83,7 +90,6 @@ package final class ClientSession: ChannelInboundHandler {
     var clientID: Int { self.connection.id }
     var usesRESP3: Bool { self.connection.usesRESP3 }
     var remoteAddress: String { self.connection.remoteAddress }
-    var infoLine: String { self.connection.infoLine }
 
     /// Closes the connection (`CLIENT KILL`).
     func close() {
@@ -180,6 +186,7 @@ package final class ClientSession: ChannelInboundHandler {
     /// Gives a request its place at the back of the line; returns its slot.
     func enterLine(_ request: ByteBuffer, statIndex: Int?) -> ReplySlot {
         self.lastCommandAt = self.router.now
+        self.latestStatIndex = Int32(statIndex ?? -1)
         let sequence = self.line.append(
             ReplyLine.Entry(request: request, statIndex: Int32(statIndex ?? -1), startedAt: self.router.now)
         )
@@ -200,6 +207,11 @@ package final class ClientSession: ChannelInboundHandler {
         self.handling = (command, slot)
         defer { self.handling = nil }
         let name = command.lowercasedName
+        if command.arguments.count > 1, let catalog = self.router.catalog, self.latestStatIndex >= 0,
+            !catalog.entries[Int(self.latestStatIndex)].spec.subcommands.isEmpty
+        {
+            self.latestSubcommand = command.argumentString(1).lowercased()
+        }
         if self.connection.replyMode != .on {
             // `CLIENT REPLY ON` is answered even while replies are off.
             if !(name == "client" && command.arguments.count == 3 && command.argumentString(2).lowercased() == "on") {

@@ -17,8 +17,21 @@ enum CommandRole {
     case scan
     /// `INFO`, from every master, merged.
     case info
+    /// `CONFIG SET`: to every node, masters and replicas (see ``NodeConfigChange``).
+    case configSet
+    /// `CONFIG RESETSTAT`: to every node, masters and replicas, and Slotgate's own counters in
+    /// `INFO` start again from zero.
+    case resetStatistics
     /// `SCRIPT LOAD`: to every master, and the body remembered (see ``ScriptCache``).
     case scriptLoad
+    /// `EVAL`: routed by its keys, and the body remembered (see ``ScriptCache``).
+    case scriptRun
+    /// `SCRIPT EXISTS`: to every master; a script Slotgate remembers exists everywhere.
+    case scriptExists
+    /// `SCRIPT FLUSH`: to every master, and Slotgate forgets the bodies too.
+    case scriptFlush
+    /// `PUBLISH`: to the master that holds Slotgate's subscriptions (see `LoopRouter.pubSubNode`).
+    case publish
     /// A `CLUSTER` subcommand answered by Slotgate, which presents itself as a one-node cluster.
     case clusterFacade
     /// `CLUSTER COUNTKEYSINSLOT` / `GETKEYSINSLOT`: routed to the master of the slot in argument 2.
@@ -52,12 +65,15 @@ enum CommandRole {
             "flushdb": .broadcast(.allOK),
             "randomkey": .broadcast(.anyNonNull),
             "script|load": .scriptLoad,
-            "script|exists": .broadcast(.allTrue),
-            "script|flush": .broadcast(.allOK),
+            "eval": .scriptRun,
+            "eval_ro": .scriptRun,
+            "script|exists": .scriptExists,
+            "script|flush": .scriptFlush,
             "function|load": .broadcast(.identical),
             "function|delete": .broadcast(.allOK),
             "function|flush": .broadcast(.allOK),
             "function|restore": .broadcast(.allOK),
+            "publish": .publish,
             "pubsub|channels": .broadcast(.union),
             "pubsub|shardchannels": .broadcast(.union),
             "pubsub|numpat": .broadcast(.sum),
@@ -83,8 +99,8 @@ enum CommandRole {
             "replicaof": .refused("replication is managed by the cluster"),
             "slaveof": .refused("replication is managed by the cluster"),
             "failover": .refused("failover is managed by the cluster"),
-            "config|set": .refused("a setting would change on one node only"),
-            "config|resetstat": .refused("it would reset one node only"),
+            "config|set": .configSet,
+            "config|resetstat": .resetStatistics,
             "config|rewrite": .refused("it would rewrite one node's file only"),
             "move": .refused("a cluster has only database 0"),
             "swapdb": .refused("a cluster has only database 0"),

@@ -173,8 +173,6 @@ enum ConnectionCommand {
             default:
                 reply.writeRESPError("ERR syntax error")
             }
-        case "info" where arguments.count == 2:
-            reply.writeRESPVerbatimText(state.infoLine + "\n", resp3: state.usesRESP3)
         default:
             return false
         }

@@ -17,7 +17,7 @@ struct ConnectionState {
     var usesRESP3 = false
     /// `CLIENT REPLY`: whether replies are sent.
     var replyMode = ReplyMode.on
-    /// The client's and Slotgate's ends of the connection, for `CLIENT INFO`.
+    /// The client's and Slotgate's ends of the connection, for `CLIENT INFO` (see `ClientSession+Info`).
     var remoteAddress = "?"
     var localAddress = "?"
 
@@ -33,11 +33,6 @@ struct ConnectionState {
         self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
         self.name = nil
         self.isAuthenticated = isAuthenticated
-    }
-
-    /// One line of `CLIENT INFO` / `CLIENT LIST`.
-    var infoLine: String {
-        "id=\(self.id) addr=\(self.remoteAddress) laddr=\(self.localAddress) name=\(self.name ?? "") db=0 multi=-1 resp=\(self.usesRESP3 ? 3 : 2)"
     }
 
     private static let nextID = Atomic<Int>(1)

@@ -4,23 +4,122 @@
 
 import FoundationEssentials
 
-/// Builds the `INFO` a client of Slotgate sees: the first master's report, with the `# Keyspace`
-/// section summed over every master (so `db0:keys=` counts the whole cluster) and, for a full
-/// report, a `# Slotgate` section about the proxy itself in front.
+/// Builds the `INFO` a client of Slotgate sees, speaking for the whole service section by
+/// section (the README gives the same rules):
+/// - `# Clients` is Slotgate's own: its clients, those blocked, those subscribed;
+/// - `# Stats` and `# Memory` add up the masters' figures: see ``summed(_:of:replacing:)``; in
+///   `# Stats` the connection and network counters are Slotgate's own;
+/// - `# Keyspace` adds up each database's keys and expires;
+/// - every other section is the first master's;
+/// - a full report starts with a `# Slotgate` section about the proxy itself.
 enum InfoMerge {
     /// - Parameters:
     ///   - reports: each master's `INFO` text.
     ///   - proxySection: the `# Slotgate` section's lines, or `nil` when the client asked for other sections.
-    static func merge(_ reports: [String], proxySection: [String]?) -> String {
-        var sections = reports[0].components(separatedBy: "\r\n\r\n").filter { !$0.isEmpty }
-        let keyspace = self.summedKeyspace(reports)
-        if let index = sections.firstIndex(where: { $0.hasPrefix("# Keyspace") }) {
-            sections[index] = keyspace
+    ///   - service: Slotgate's own figures.
+    static func merge(_ reports: [String], proxySection: [String]?, service: ServiceFigures) -> String {
+        let parsed = reports.map(Self.sections(of:))
+        var merged: [String] = parsed[0].map { header, lines in
+            switch header {
+            case "# Clients": return Self.clients(service)
+            case "# Stats": return Self.summed(header, of: parsed, replacing: Self.ownStats(service.clients))
+            case "# Memory": return Self.summed(header, of: parsed, replacing: [:])
+            case "# Keyspace": return Self.summedKeyspace(reports)
+            default: return ([header] + lines).joined(separator: "\r\n")
+            }
         }
         if let proxySection {
-            sections.insert((["# Slotgate"] + proxySection).joined(separator: "\r\n"), at: 0)
+            merged.insert((["# Slotgate"] + proxySection).joined(separator: "\r\n"), at: 0)
         }
-        return sections.map { $0.hasSuffix("\r\n") ? $0 : $0 + "\r\n" }.joined(separator: "\r\n")
+        return merged.map { $0 + "\r\n" }.joined(separator: "\r\n")
+    }
+
+    /// A report's sections in order: each header (`# Stats`) and its `field:value` lines.
+    private static func sections(of report: String) -> [(header: String, lines: [String])] {
+        report.components(separatedBy: "\r\n\r\n").compactMap { text in
+            let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            guard let header = lines.first else { return nil }
+            return (header, Array(lines.dropFirst()))
+        }
+    }
+
+    /// `# Clients`, with every field Redis 7.0 prints, from Slotgate's clients, and
+    /// `pubsub_clients` (as Redis 7.4 prints it).
+    private static func clients(_ service: ServiceFigures) -> String {
+        let clients = service.clients
+        return [
+            "# Clients", "connected_clients:\(clients.connected)", "cluster_connections:0", "maxclients:\(service.maxClients)",
+            "client_recent_max_input_buffer:\(clients.largestInputBuffer)", "client_recent_max_output_buffer:0",
+            "blocked_clients:\(clients.blocked)", "tracking_clients:0", "clients_in_timeout_table:0", "pubsub_clients:\(clients.inPubSub)",
+        ].joined(separator: "\r\n")
+    }
+
+    /// The `# Stats` fields Slotgate counts itself: the masters count only its links.
+    private static func ownStats(_ clients: ClientFigures) -> [String: String] {
+        [
+            "total_connections_received": "\(clients.accepted)", "rejected_connections": "\(clients.rejected)",
+            "total_net_input_bytes": "\(clients.bytesIn)", "total_net_output_bytes": "\(clients.bytesOut)",
+        ]
+    }
+
+    /// The section `header` with each field of the first report merged over all of them: whole
+    /// numbers and decimals are added up, except ratios and percentages (`*_ratio`, `*_perc`)
+    /// and `latest_fork_usec`, which are the largest any master reports; `*_human` sizes are
+    /// written again from the added-up bytes; text (policies, allocator names) is the first
+    /// master's; fields in `replacing` take its values.
+    private static func summed(_ header: String, of reports: [[(header: String, lines: [String])]], replacing: [String: String]) -> String {
+        let fieldsByReport = reports.map { sections in
+            Dictionary(
+                (sections.first { $0.header == header }?.lines ?? []).compactMap(Self.field(of:)),
+                uniquingKeysWith: { first, _ in first }
+            )
+        }
+        let firstFields = (reports[0].first { $0.header == header }?.lines ?? []).compactMap(Self.field(of:))
+        var values: [String: String] = [:]
+        for (name, _) in firstFields {
+            let texts = fieldsByReport.compactMap { $0[name] }
+            let takesLargest = name.hasSuffix("_ratio") || name.hasSuffix("_perc") || name == "latest_fork_usec"
+            let numbers = texts.compactMap { Int($0) }
+            let decimals = texts.compactMap { Double($0) }
+            if !texts.isEmpty && numbers.count == texts.count {
+                values[name] = String(takesLargest ? numbers.max() ?? 0 : numbers.reduce(0, +))
+            } else if !texts.isEmpty && decimals.count == texts.count {
+                values[name] = Self.twoDecimals(takesLargest ? decimals.max() ?? 0 : decimals.reduce(0, +))
+            } else {
+                values[name] = texts.first ?? ""
+            }
+        }
+        values.merge(replacing) { _, own in own }
+        let lines = firstFields.map { name, _ in
+            if name.hasSuffix("_human"), let bytes = values[String(name.dropLast("_human".count))].flatMap({ Int($0) }) {
+                return "\(name):\(Self.human(bytes))"
+            }
+            return "\(name):\(values[name] ?? "")"
+        }
+        return ([header] + lines).joined(separator: "\r\n")
+    }
+
+    private static func field(of line: String) -> (String, String)? {
+        guard let colon = line.firstIndex(of: ":") else { return nil }
+        return (String(line[..<colon]), String(line[line.index(after: colon)...]))
+    }
+
+    /// A size as Redis writes it in `*_human` fields: `512B`, `1.50K`, `2.00M`, ….
+    private static func human(_ bytes: Int) -> String {
+        var value = Double(bytes)
+        for unit in ["B", "K", "M", "G", "T"] {
+            if value < 1024 || unit == "T" {
+                return unit == "B" ? "\(bytes)B" : Self.twoDecimals(value) + unit
+            }
+            value /= 1024
+        }
+        return "\(bytes)B"
+    }
+
+    private static func twoDecimals(_ value: Double) -> String {
+        let hundredths = Int((abs(value) * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(value < 0 ? "-" : "")\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     /// `# Keyspace` with `keys` and `expires` of each database added up over every report, and

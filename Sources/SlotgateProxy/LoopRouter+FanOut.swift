@@ -66,10 +66,14 @@ extension LoopRouter {
 
     /// Sends the same command to every master and merges their replies.
     func broadcast(_ wire: ByteBuffer, merge: ReplyMerge, replySlot: ReplySlot, view: ClusterView) {
-        let masters = view.slotMap.shards.map(\.master)
-        let fanOut = FanOut(replySlot: replySlot, merge: merge, partCount: masters.count)
-        for (index, master) in masters.enumerated() {
-            self.send(RoutedRequest(wire: wire, slot: nil, target: .part(fanOut, index: index)), to: master)
+        self.send(wire, to: view.slotMap.shards.map(\.master), merge: merge, replySlot: replySlot)
+    }
+
+    /// Sends the same command to each of `nodes` and merges their replies, in the order of `nodes`.
+    func send(_ wire: ByteBuffer, to nodes: [NodeAddress], merge: ReplyMerge, replySlot: ReplySlot) {
+        let fanOut = FanOut(replySlot: replySlot, merge: merge, partCount: nodes.count)
+        for (index, node) in nodes.enumerated() {
+            self.send(RoutedRequest(wire: wire, slot: nil, target: .part(fanOut, index: index)), to: node)
         }
     }
 
@@ -88,18 +92,5 @@ extension LoopRouter {
         wire.writeRESPCommand(nodeArguments)
         let fanOut = FanOut(replySlot: replySlot, merge: .scanPage(position), partCount: 1)
         self.send(RoutedRequest(wire: wire, slot: nil, target: .part(fanOut, index: 0)), to: master)
-    }
-
-    /// `INFO` from every master, merged; a full report starts with a section about Slotgate.
-    func info(_ command: RESPCommand, replySlot: ReplySlot, view: ClusterView) {
-        let sections = command.arguments.dropFirst().map { String(buffer: $0).lowercased() }
-        let full = sections.isEmpty || sections.contains { ["all", "everything", "default", "slotgate"].contains($0) }
-        let proxySection =
-            full
-            ? [
-                "slotgate_version:\(SlotgateInfo.version)", "announced_address:\(self.identity.announcedAddress)",
-                "cluster_masters:\(view.slotMap.shards.count)", "slot_map_version:\(view.version)",
-            ] : nil
-        self.broadcast(command.wire, merge: .info(proxySection: proxySection), replySlot: replySlot, view: view)
     }
 }

@@ -38,6 +38,8 @@ package final class LoopRouter {
     let directory: RouterDirectory
     /// This loop's client sessions.
     private(set) var sessions: [ObjectIdentifier: ClientSession] = [:]
+    /// The connection and byte counters when `CONFIG RESETSTAT` last ran, which `INFO` counts from.
+    var countersAtReset = ClientFigures()
     private(set) var view: ClusterView?
     /// The view's commands as the fast path looks them up; rebuilt when a view brings a new table.
     private(set) var catalog: CommandCatalog?
@@ -178,6 +180,15 @@ package final class LoopRouter {
         }
     }
 
+    /// The master that carries every classic subscription (`SUBSCRIBE`, `PSUBSCRIBE`) made
+    /// through Slotgate, and every `PUBLISH` sent through it: a node counts only its own
+    /// subscribers in `PUBLISH`'s reply, though every node delivers the message, so this way the
+    /// reply counts every client subscribed through Slotgate. The master of slot 0, or the next
+    /// master in turn while slot 0 has none.
+    var pubSubNode: NodeAddress? {
+        self.master(for: HashSlot(rawValue: 0)) ?? self.master(for: nil)
+    }
+
     /// The master of `slot`, or of the next shard in turn for a command without keys; `nil` while
     /// the slot has no owner or no map exists.
     func master(for slot: HashSlot?) -> NodeAddress? {
@@ -220,6 +231,30 @@ package final class LoopRouter {
         case .info:
             replySlot.commandClass = .broadcast
             self.info(command, replySlot: replySlot, view: view)
+        case .configSet:
+            replySlot.commandClass = .broadcast
+            self.configSet(command, replySlot: replySlot, view: view)
+        case .resetStatistics:
+            replySlot.commandClass = .broadcast
+            _ = self.directory.gather(on: self.eventLoop) { $0.resetClientCounters() }
+            self.send(command.wire, to: view.slotMap.allNodes, merge: .allOK, replySlot: replySlot)
+        case .scriptRun:
+            self.scripts.rememberEvaluated(command.arguments[1])
+            self.route(command, keys: keys, readOnly: spec.isReadOnly, replySlot: replySlot)
+        case .scriptExists:
+            replySlot.commandClass = .broadcast
+            let shas = command.arguments.dropFirst(2).map { String(buffer: $0) }
+            self.broadcast(command.wire, merge: .scriptExists(shas: shas, cache: self.scripts), replySlot: replySlot, view: view)
+        case .scriptFlush:
+            replySlot.commandClass = .broadcast
+            self.scripts.forgetAll()
+            self.broadcast(command.wire, merge: .allOK, replySlot: replySlot, view: view)
+        case .publish:
+            guard let node = self.pubSubNode else {
+                replySlot.fillError(ProxyErrors.slotNotServed)
+                return
+            }
+            self.send(RoutedRequest(wire: command.wire, slot: nil, target: .client(replySlot)), to: node)
         case .scriptLoad:
             replySlot.commandClass = .broadcast
             self.broadcast(command.wire, merge: .scriptLoaded(body: command.arguments[2], cache: self.scripts), replySlot: replySlot, view: view)

@@ -114,6 +114,14 @@ extension ProxyConfiguration {
         return value
     }
 
+    static func yesNo(_ text: String) throws(ConfigurationError) -> Bool {
+        switch text.lowercased() {
+        case "yes": return true
+        case "no": return false
+        default: throw ConfigurationError("'\(text)' is not yes or no")
+        }
+    }
+
     static func readPolicy(_ text: String) throws(ConfigurationError) -> ReadPolicy {
         guard let policy = ReadPolicy(rawValue: text.lowercased()) else {
             throw ConfigurationError("'\(text)' is not a read-from policy (\(ReadPolicy.allCases.map(\.rawValue).joined(separator: ", ")))")

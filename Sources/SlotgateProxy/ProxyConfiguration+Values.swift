@@ -183,5 +183,11 @@ extension ProxyConfiguration {
             set: { $0.maxInFlightPerNode = try integer($1, in: 0...10_000_000) },
             value: { String($0.maxInFlightPerNode) }
         ),
+        Directive(
+            "config-set-broadcast",
+            needsRestart: false,
+            set: { $0.configSetBroadcast = try yesNo($1) },
+            value: { $0.configSetBroadcast ? "yes" : "no" }
+        ),
     ]
 }

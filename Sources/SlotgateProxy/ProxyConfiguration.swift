@@ -91,6 +91,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// Most requests in flight on one node link (`max-in-flight-per-node`); more fail at once.
     /// 0 for no limit.
     public var maxInFlightPerNode: Int
+    /// Whether a client's `CONFIG SET` goes to every node (`config-set-broadcast`); when it does
+    /// not, `CONFIG SET` is refused.
+    public var configSetBroadcast: Bool
 
     public init(
         bind: String = "127.0.0.1",
@@ -125,6 +128,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         clientOutputBufferLimitPubSub: Int = 32 * 1024 * 1024,
         clientQueryBufferLimit: Int = 1024 * 1024 * 1024,
         maxInFlightPerNode: Int = 100_000,
+        configSetBroadcast: Bool = true,
         requirePassword: String = "",
         clusterUser: String = "",
         clusterPassword: String = ""
@@ -161,6 +165,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.clientOutputBufferLimitPubSub = clientOutputBufferLimitPubSub
         self.clientQueryBufferLimit = clientQueryBufferLimit
         self.maxInFlightPerNode = maxInFlightPerNode
+        self.configSetBroadcast = configSetBroadcast
         self.requirePassword = requirePassword
         self.clusterUser = clusterUser
         self.clusterPassword = clusterPassword

@@ -27,14 +27,17 @@ enum ReplyMerge {
     case identical
     /// `SCRIPT LOAD`: like `identical`, and the SHA the masters gave is remembered with the body.
     case scriptLoaded(body: ByteBuffer, cache: ScriptCache)
-    /// `SCRIPT EXISTS`: an element is 1 only where every master says 1.
-    case allTrue
+    /// `SCRIPT EXISTS`: an element is 1 where every master says 1, or where Slotgate remembers
+    /// the script's body (it loads it on any master that lacks it, see ``ScriptCache``).
+    case scriptExists(shas: [String], cache: ScriptCache)
     /// `RANDOMKEY`: the reply of a random part that has a key.
     case anyNonNull
     /// `SCAN`: the one part's page, with the node's cursor replaced by the proxy's.
     case scanPage(ScanCursor.Position)
     /// `INFO`: see ``InfoMerge``.
-    case info(proxySection: [String]?)
+    case info(proxySection: [String]?, service: ServiceFigures)
+    /// `CONFIG SET` on every node: see ``NodeConfigChange``; a refusal does not hide the others.
+    case configSet(NodeConfigChange)
 
     /// The fold of a merge that adds up, which needs no part kept; `nil` for the others.
     var fold: ReplyFold? {
@@ -52,6 +55,9 @@ enum ReplyMerge {
                 fold.add(index, part)
             }
             return fold.result()
+        }
+        if case .configSet(let change) = self {
+            return change.merged(parts)
         }
         if let failure = parts.first(where: { $0.kind == .error }) {
             return failure.bytes
@@ -73,6 +79,8 @@ enum ReplyMerge {
             }
         case .allOK, .sum:
             preconditionFailure("merges that add up are folded above")
+        case .configSet:
+            preconditionFailure("CONFIG SET is merged above")
         case .concatenate:
             var all: [ByteBuffer] = []
             for reply in parts {
@@ -114,19 +122,20 @@ enum ReplyMerge {
                 cache.remember(sha: sha, body: body)
             }
             return parts[0].bytes
-        case .allTrue:
+        case .scriptExists(let shas, let cache):
             let answers = parts.map { RESPReplyScanner.elements(ofArray: $0.bytes) ?? [] }
             merged.writeRESPArrayHeader(count: answers[0].count)
             for index in answers[0].indices {
                 let everywhere = answers.allSatisfy { index < $0.count && $0[index].readableBytesView.elementsEqual(":1\r\n".utf8) }
-                merged.writeRESPInteger(everywhere ? 1 : 0)
+                let remembered = index < shas.count && cache.body(sha: shas[index]) != nil
+                merged.writeRESPInteger(everywhere || remembered ? 1 : 0)
             }
         case .anyNonNull:
             return parts.filter { $0.kind != .null }.randomElement()?.bytes ?? parts[0].bytes
-        case .info(let proxySection):
+        case .info(let proxySection, let service):
             let reports = parts.compactMap { RESPReplyScanner.bulkText($0.bytes) ?? RESPReplyScanner.verbatimText($0.bytes) }
             guard reports.count == parts.count else { return Self.unexpected(parts[0]) }
-            merged.writeRESPVerbatimText(InfoMerge.merge(reports, proxySection: proxySection), resp3: resp3)
+            merged.writeRESPVerbatimText(InfoMerge.merge(reports, proxySection: proxySection, service: service), resp3: resp3)
         case .scanPage(let position):
             guard let elements = RESPReplyScanner.elements(ofArray: parts[0].bytes), elements.count == 2,
                 let nodeCursor = RESPReplyScanner.bulkText(elements[0]).flatMap(UInt64.init), nodeCursor <= ScanCursor.maximumNodeCursor

@@ -24,6 +24,11 @@ struct RequestAssembler {
         self.decoder = RESPRequestDecoder(limits: limits)
     }
 
+    /// Bytes received and not yet taken as a request (`qbuf` in `CLIENT LIST`).
+    var bufferedBytes: Int {
+        (self.carried?.readableBytes ?? 0) + (self.current?.readableBytes ?? 0)
+    }
+
     /// Adds a read; call ``next()`` until it returns `nil` before adding another.
     mutating func append(_ bytes: ByteBuffer) {
         self.current = bytes

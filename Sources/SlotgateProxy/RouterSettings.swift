@@ -48,6 +48,8 @@ package struct RouterSettings: Sendable {
     var clientOutputBufferLimit: Int
     var clientOutputBufferLimitPubSub: Int
     var maxInFlightPerNode: Int
+    /// Whether `CONFIG SET` goes to every node or is refused (`config-set-broadcast`).
+    var configSetBroadcast: Bool
 }
 
 extension RouterSettings {
@@ -77,7 +79,8 @@ extension RouterSettings {
             idleTimeout: configuration.idleTimeout,
             clientOutputBufferLimit: configuration.clientOutputBufferLimit,
             clientOutputBufferLimitPubSub: configuration.clientOutputBufferLimitPubSub,
-            maxInFlightPerNode: configuration.maxInFlightPerNode
+            maxInFlightPerNode: configuration.maxInFlightPerNode,
+            configSetBroadcast: configuration.configSetBroadcast
         )
     }
 }

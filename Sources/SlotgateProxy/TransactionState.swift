@@ -38,6 +38,8 @@ struct TransactionState {
     var repliesSeen = 0
     /// Times the transaction moved to another node.
     var moves = 0
+    /// Commands queued since `MULTI` (`multi` in `CLIENT LIST`).
+    var queuedCount = 0
 
     /// Sends `request` on the transaction's link, remembering it while the transaction may move.
     mutating func send(_ request: RoutedRequest) {

@@ -160,3 +160,45 @@ final class Received<Value: Sendable>: @unchecked Sendable {
 
 /// Bytes one thread receives for another to check.
 typealias ReceivedBytes = Received<[UInt8]>
+
+extension LiveClusterSuite.ClientProtocolTests {
+    /// `CLIENT INFO` and `CLIENT LIST` print the fields a node prints, in its order, with
+    /// Slotgate's own figures for the client.
+    @Test func clientInfoHasEveryFieldRedisPrints() throws {
+        let (cluster, proxy) = try liveCluster()
+        func fields(_ line: String) -> [(name: Substring, value: Substring)] {
+            line.split(whereSeparator: \.isWhitespace).map { field in
+                let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return (parts[0], parts.count > 1 ? parts[1] : "")
+            }
+        }
+        let nodeLine = try #require(try cluster.connect(cluster.nodes[0]).command(["CLIENT", "INFO"]).string)
+        let client = try proxy.connect()
+        let line = try #require(try client.command(["CLIENT", "INFO"]).string)
+        #expect(fields(line).map(\.name) == fields(nodeLine).map(\.name), "\(line)")
+        let info = Dictionary(uniqueKeysWithValues: fields(line).map { (String($0.name), String($0.value)) })
+        #expect(info["cmd"] == "client|info")
+        #expect(info["flags"] == "N")
+        #expect(info["multi"] == "-1")
+        #expect(info["qbuf"] == "26", "the CLIENT INFO request itself, as Redis counts it")
+        #expect(info["age"].flatMap(Int.init) != nil && info["idle"].flatMap(Int.init) != nil)
+
+        #expect(try client.command(["MULTI"]) == .simpleString("OK"))
+        #expect(try client.command(["SET", "{info}:a", "1"]) == .simpleString("QUEUED"))
+        #expect(try client.command(["INCR", "{info}:b"]) == .simpleString("QUEUED"))
+        let subscriber = try proxy.connect()
+        #expect(try subscriber.command(["CLIENT", "SETNAME", "info-subscriber"]) == .simpleString("OK"))
+        _ = try subscriber.command(["SUBSCRIBE", "info:a"])
+        _ = try subscriber.command(["SUBSCRIBE", "info:b"])
+        _ = try subscriber.command(["PSUBSCRIBE", "info:*"])
+        let observer = try proxy.connect()
+        #expect(try observer.command(["CLIENT", "SETNAME", "info-observer"]) == .simpleString("OK"))
+        let list = try #require(try observer.command(["CLIENT", "LIST"]).string).split(whereSeparator: \.isNewline)
+        let transactionLine = try #require(list.first { $0.contains("cmd=incr ") })
+        #expect(transactionLine.contains(" flags=x ") && transactionLine.contains(" multi=2 "), "\(transactionLine)")
+        let subscriberLine = try #require(list.first { $0.contains("name=info-subscriber ") })
+        #expect(subscriberLine.contains(" flags=P ") && subscriberLine.contains(" sub=2 psub=1 ssub=0 "), "\(subscriberLine)")
+        #expect(subscriberLine.contains(" cmd=psubscribe "), "\(subscriberLine)")
+        #expect(try client.command(["DISCARD"]) == .simpleString("OK"))
+    }
+}

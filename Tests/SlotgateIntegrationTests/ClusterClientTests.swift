@@ -144,7 +144,7 @@ extension RESPValue {
     }
 
     /// The text of an error reply, `nil` for other kinds.
-    fileprivate var errorText: String? {
+    var errorText: String? {
         if case .error(let text) = self { return text }
         return nil
     }

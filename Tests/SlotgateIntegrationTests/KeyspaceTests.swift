@@ -141,7 +141,7 @@ extension LiveClusterSuite {
         }
 
         @Test(arguments: [
-            ["SHUTDOWN"], ["DEBUG", "SLEEP", "0"], ["MONITOR"], ["REPLICAOF", "NO", "ONE"], ["CONFIG", "SET", "maxmemory", "1"],
+            ["SHUTDOWN"], ["DEBUG", "SLEEP", "0"], ["MONITOR"], ["REPLICAOF", "NO", "ONE"], ["CONFIG", "REWRITE"],
             ["MOVE", "k", "1"], ["SWAPDB", "0", "1"], ["CLUSTER", "SETSLOT", "1", "STABLE"], ["CLUSTER", "FORGET", "abc"],
             ["CLUSTER", "FAILOVER"], ["SYNC"], ["FAILOVER"],
         ])

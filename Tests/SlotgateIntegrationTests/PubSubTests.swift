@@ -35,9 +35,8 @@ extension LiveClusterSuite {
                 let local = try cluster.connect(shard.master).command(["PUBLISH", "news", "direct-\(index)"]).int
                 #expect(local == 0 || local == 1)
             }
-            // As in any Redis Cluster, PUBLISH counts the subscribers of the node it ran on only.
-            let count = try publisher.command(["PUBLISH", "alerts", "via-slotgate"]).int
-            #expect(count == 0 || count == 1)
+            // Through Slotgate, PUBLISH counts every client subscribed through Slotgate, as one Redis would.
+            #expect(try publisher.command(["PUBLISH", "alerts", "via-slotgate"]) == .integer(1))
             var received: [String] = []
             for _ in 0..<4 {
                 let message = try #require(subscriber.readReply().array)
@@ -153,6 +152,32 @@ extension LiveClusterSuite {
                 throw error
             }
             try await proxy.stop()
+        }
+
+        /// PUBLISH through Slotgate counts every client subscribed through it, by channel and by
+        /// matching pattern, however many connections and loops they use; PUBSUB agrees.
+        @Test func publishCountsEverySubscriberThroughSlotgate() throws {
+            let (_, proxy) = try liveCluster()
+            let publisher = try proxy.connect()
+            let patternsBefore = try #require(try publisher.command(["PUBSUB", "NUMPAT"]).int)
+            var subscribers: [BlockingRedisConnection] = []
+            for index in 0..<4 {
+                let subscriber = try proxy.connect()
+                #expect(try subscriber.command(["SUBSCRIBE", "counted:news"]) == Self.frame("subscribe", "counted:news", 1), "\(index)")
+                subscribers.append(subscriber)
+            }
+            let watcher = try proxy.connect()
+            #expect(try watcher.command(["PSUBSCRIBE", "counted:*"]) == Self.frame("psubscribe", "counted:*", 1))
+            #expect(try watcher.command(["SUBSCRIBE", "counted:news"]) == Self.frame("subscribe", "counted:news", 2))
+            #expect(try publisher.command(["PUBLISH", "counted:news", "hello"]) == .integer(6))
+            #expect(try publisher.command(["PUBLISH", "counted:other", "hello"]) == .integer(1))
+            #expect(
+                try publisher.command(["PUBSUB", "NUMSUB", "counted:news"]) == .array([.bulkString(Array("counted:news".utf8)), .integer(5)])
+            )
+            #expect(try publisher.command(["PUBSUB", "NUMPAT"]) == .integer(patternsBefore + 1))
+            for subscriber in subscribers {
+                #expect(try subscriber.readReply() == .array(["message", "counted:news", "hello"].map { .bulkString(Array($0.utf8)) }))
+            }
         }
 
         private static func frame(_ type: String, _ channel: String, _ count: Int) -> RESPValue {

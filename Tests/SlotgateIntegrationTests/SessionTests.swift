@@ -270,3 +270,27 @@ extension LiveClusterSuite.SessionTests {
         #expect(String(decoding: client.receive(atLeast: committed.utf8.count), as: UTF8.self) == committed)
     }
 }
+
+extension LiveClusterSuite.SessionTests {
+    /// A script run with `EVAL` lands in one master's cache only; Slotgate remembers its body, so
+    /// `SCRIPT EXISTS` says 1 and `EVALSHA` runs it on every master, until `SCRIPT FLUSH`.
+    @Test func scriptsRunWithEvalExistForEveryMaster() throws {
+        let (cluster, proxy) = try liveCluster()
+        let client = try proxy.connect()
+        let body = "return 'ran:' .. (KEYS[1] or 'none')"
+        let sha = "5c8463a987f24d8eb63f05129d1998c6895e7b64"  // SHA1 of `body`, as Redis names it
+        #expect(try client.command(["SCRIPT", "FLUSH"]) == .simpleString("OK"))
+        #expect(try client.command(["EVAL", body, "0"]).string == "ran:none")
+        let map = try cluster.slotMap()
+        let holders = try map.shards.map(\.master).filter { try cluster.connect($0).command(["SCRIPT", "EXISTS", sha]) == .array([.integer(1)]) }
+        #expect(holders.count == 1, "a keyless EVAL runs on one master")
+        #expect(try client.command(["SCRIPT", "EXISTS", sha, "ffffffffffffffffffffffffffffffffffffffff"]) == .array([.integer(1), .integer(0)]))
+        for master in map.shards.map(\.master) {
+            let key = "{\(LiveClusterSuite.TopologyChangeTests.tags("evalsha-", count: 1, servedBy: master, in: map)[0])}:k"
+            #expect(try client.command(["EVALSHA", sha, "1", key]).string == "ran:\(key)", "on \(master)")
+        }
+        #expect(try client.command(["SCRIPT", "FLUSH"]) == .simpleString("OK"))
+        #expect(try client.command(["SCRIPT", "EXISTS", sha]) == .array([.integer(0)]))
+        #expect(try client.command(["EVALSHA", sha, "0"]).string?.hasPrefix("NOSCRIPT") == true)
+    }
+}

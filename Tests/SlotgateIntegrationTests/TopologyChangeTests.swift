@@ -583,7 +583,7 @@ extension LiveClusterSuite {
             return traffic
         }
 
-        private static func withOwnCluster(
+        static func withOwnCluster(
             nodeTimeout: Int,
             configure: (inout ProxyConfiguration) -> Void = { _ in },
             _ body: (LocalCluster, ProxyUnderTest) async throws -> Void
