@@ -5,17 +5,21 @@
 # run it.
 #
 # Usage:
-#   bash deploy/redis-suite.sh [--units LIST] [--standalone] [--base-port N] [--proxy-port N]
-#                              [--suite-dir DIR] [--unit-timeout S]
+#   bash deploy/redis-suite.sh [--units LIST] [--standalone] [--threads N] [--base-port N]
+#                              [--proxy-port N] [--suite-dir DIR] [--unit-timeout S]
 #
 #   --units LIST       comma list of units, as runtest names them without "unit/" (default:
 #                      type/list,type/set,type/zset,type/hash,type/string,type/incr,multi,
 #                      pubsub,scripting,type/stream)
 #   --standalone       run the units against a standalone redis-server on --proxy-port instead
+#   --threads N        slotgate's event loops (default 1). The suite expects one server's order
+#                      between its connections: a command sent on one connection right after
+#                      another's reaches one Redis after it. Two clients on different event loops
+#                      reach the node in either order, so with more loops the blocking tests race.
 #   --base-port N      cluster nodes on N..N+5, bus ports +10000 (default 7400)
 #   --proxy-port N     port of slotgate, or of the standalone server (default 7499)
 #   --suite-dir DIR    where the suite lives or is unpacked (default ${TMPDIR:-/tmp}/redis-suite)
-#   --unit-timeout S   limit on each unit's run in seconds (default 900)
+#   --unit-timeout S   limit on each unit's run in seconds (default 600)
 #   -h, --help         print this text
 #
 # The suite: the source of the installed redis-server's Debian package holds runtest and
@@ -24,11 +28,12 @@
 # directory of this script's own (the system's apt sources are not changed), and its
 # upstream tarball is unpacked into DIR. tclsh (Debian's tcl) is installed if missing.
 #
-# Each unit runs as
+# Each unit runs (with TERM=dumb, so runtest writes plain [ok]/[err] markers) as
 #   ./runtest --host 127.0.0.1 --port PORT --cluster-mode --singledb --ignore-encoding
 #             --ignore-digest --durable --single unit/NAME --tags "-needs:repl -needs:debug ..."
 # denying the tags of tests that need a server of their own (replication, DEBUG, SAVE,
-# restarts, latency monitor, a local process, maxmemory). Between units the data is flushed.
+# restarts, latency monitor, a local process, maxmemory). Between units a script left running
+# by a failed test is killed and the data is flushed.
 #
 # Output: progress on stderr; on stdout one line per unit ("unit/type/list: 120 passed,
 # 2 failed"), the name of each failed test, and a closing "N passed, N failed" line. A unit
@@ -47,7 +52,8 @@ STANDALONE=0
 BASE_PORT=7400
 PROXY_PORT=7499
 SUITE_DIR="${TMPDIR:-/tmp}/redis-suite"
-UNIT_TIMEOUT_S=900
+UNIT_TIMEOUT_S=600
+THREADS=1
 DENIED_TAGS="-needs:repl -needs:debug -needs:save -needs:reset -needs:pfdebug -needs:latency -needs:local-process -needs:config-maxmemory"
 READY_TIMEOUT_S=30
 SERVER_PID=""
@@ -61,6 +67,7 @@ parse_args() {
     case "$1" in
       --units) UNITS=${2:?--units needs a list}; shift 2 ;;
       --standalone) STANDALONE=1; shift ;;
+      --threads) THREADS=${2:?--threads needs a number}; shift 2 ;;
       --base-port) BASE_PORT=${2:?--base-port needs a port}; shift 2 ;;
       --proxy-port) PROXY_PORT=${2:?--proxy-port needs a port}; shift 2 ;;
       --suite-dir) SUITE_DIR=${2:?--suite-dir needs a dir}; shift 2 ;;
@@ -124,9 +131,10 @@ start_server_under_test() {
       (cd "$ROOT" && swift build -c release --product slotgate >&2)
       binary="$ROOT/.build/release/slotgate"
     fi
+    printf 'port %s\nadmin-port 0\nthreads %s\ncluster 127.0.0.1:%s 127.0.0.1:%s\n' "$PROXY_PORT" "$THREADS" "$BASE_PORT" \
+      "$((BASE_PORT + 1))" >"$RUN_DIR/proxy.conf"
     log "starting slotgate on 127.0.0.1:$PROXY_PORT"
-    "$binary" --port "$PROXY_PORT" --admin-port 0 --cluster "127.0.0.1:$BASE_PORT" --cluster "127.0.0.1:$((BASE_PORT + 1))" \
-      </dev/null >"$RUN_DIR/server.log" 2>&1 &
+    "$binary" --config "$RUN_DIR/proxy.conf" </dev/null >"$RUN_DIR/server.log" 2>&1 &
   fi
   SERVER_PID=$!
   wait_until_serving
@@ -140,9 +148,12 @@ stop_server_under_test() {
 # Runs one unit; prints its line and failed tests; adds to the totals.
 run_unit() {
   local unit=$1 output="$RUN_DIR/unit-${1//\//-}.log" status=0
+  # A unit whose test failed half-way may leave a script running; it would fail every unit after.
+  redis-cli -p "$PROXY_PORT" script kill >/dev/null 2>&1 || true
+  redis-cli -p "$PROXY_PORT" function kill >/dev/null 2>&1 || true
   redis-cli -p "$PROXY_PORT" flushall >/dev/null
   log "unit/$unit"
-  (cd "$SUITE_DIR" && timeout "$UNIT_TIMEOUT_S" ./runtest --host 127.0.0.1 --port "$PROXY_PORT" --cluster-mode --singledb \
+  (cd "$SUITE_DIR" && TERM=dumb timeout "$UNIT_TIMEOUT_S" ./runtest --host 127.0.0.1 --port "$PROXY_PORT" --cluster-mode --singledb \
     --ignore-encoding --ignore-digest --durable --single "unit/$unit" --tags "$DENIED_TAGS" \
     </dev/null >"$output" 2>&1) || status=$?
   local passed failed aborted=""

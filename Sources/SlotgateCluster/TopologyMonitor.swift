@@ -83,6 +83,24 @@ public final class TopologyMonitor: Sendable {
         self.signal.request()
     }
 
+    /// Sends `arguments` to each of `nodes` on a fresh connection of its own, authenticated as the
+    /// monitor's are, and returns each node's reply (a failure as an error reply). Blocks: call
+    /// it off the event loops. For commands that must not wait behind a shared link's traffic,
+    /// such as `SCRIPT KILL`, which a node answers while a script runs only on another connection.
+    public func sendOnFreshConnections(_ arguments: [String], to nodes: [NodeAddress]) -> [RESPValue] {
+        nodes.map { node in
+            do {
+                let connection = try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.configuration.nodeTimeout)
+                if let credentials = self.configuration.credentials, case .error(let message) = try connection.command(credentials) {
+                    return .error("ERR AUTH refused by \(node): \(message)")
+                }
+                return try connection.command(arguments)
+            } catch {
+                return .error("ERR Slotgate could not reach node \(node): \(error)")
+            }
+        }
+    }
+
     /// Stops the monitor thread after its current refresh.
     public func stop() {
         self.signal.stop()

@@ -213,8 +213,10 @@ package final class ClientSession: ChannelInboundHandler {
             self.latestSubcommand = command.argumentString(1).lowercased()
         }
         if self.connection.replyMode != .on {
-            // `CLIENT REPLY ON` is answered even while replies are off.
-            if !(name == "client" && command.arguments.count == 3 && command.argumentString(2).lowercased() == "on") {
+            // `CLIENT REPLY ON` is answered even while replies are off, and so are subscription
+            // commands: Redis sends their confirmations, like the messages, whatever the reply mode.
+            let pushes = Self.subscriptionCommands.contains(name)
+            if !pushes && !(name == "client" && command.arguments.count == 3 && command.argumentString(2).lowercased() == "on") {
                 slot.silence()
             }
             if self.connection.replyMode == .skipNext { self.connection.replyMode = .on }

@@ -32,6 +32,9 @@ enum CommandRole {
     case scriptFlush
     /// `PUBLISH`: to the master that holds Slotgate's subscriptions (see `LoopRouter.pubSubNode`).
     case publish
+    /// `SCRIPT KILL`, `FUNCTION KILL`: to every master, on connections of their own (see
+    /// `LoopRouter+ScriptKill`).
+    case killScript
     /// A `CLUSTER` subcommand answered by Slotgate, which presents itself as a one-node cluster.
     case clusterFacade
     /// `CLUSTER COUNTKEYSINSLOT` / `GETKEYSINSLOT`: routed to the master of the slot in argument 2.
@@ -69,6 +72,8 @@ enum CommandRole {
             "eval_ro": .scriptRun,
             "script|exists": .scriptExists,
             "script|flush": .scriptFlush,
+            "script|kill": .killScript,
+            "function|kill": .killScript,
             "function|load": .broadcast(.identical),
             "function|delete": .broadcast(.allOK),
             "function|flush": .broadcast(.allOK),

@@ -255,6 +255,9 @@ package final class LoopRouter {
                 return
             }
             self.send(RoutedRequest(wire: command.wire, slot: nil, target: .client(replySlot)), to: node)
+        case .killScript:
+            replySlot.commandClass = .broadcast
+            self.killScript(command, replySlot: replySlot, view: view)
         case .scriptLoad:
             replySlot.commandClass = .broadcast
             self.broadcast(command.wire, merge: .scriptLoaded(body: command.arguments[2], cache: self.scripts), replySlot: replySlot, view: view)

@@ -180,6 +180,33 @@ extension LiveClusterSuite {
             }
         }
 
+        /// With `CLIENT REPLY OFF`, a client still gets its subscription confirmations and
+        /// messages, as from Redis (RESP3 here, RESP2 in the next test).
+        @Test func resp3PushesArriveWithRepliesOff() throws {
+            let (_, proxy) = try liveCluster()
+            let client = try RawClient(port: proxy.port)
+            try client.send("HELLO 3\r\nCLIENT REPLY OFF\r\nSUBSCRIBE quiet:ch\r\nPING\r\n")
+            let confirmation = ">3\r\n$9\r\nsubscribe\r\n$8\r\nquiet:ch\r\n:1\r\n"
+            var received = ""
+            for _ in 0..<100 where !received.contains(confirmation) {
+                let chunk = client.receive(atLeast: 1)
+                if chunk.isEmpty { break }
+                received += String(decoding: chunk, as: UTF8.self)
+            }
+            #expect(received.hasSuffix(confirmation), "the HELLO reply, then only the push: \(received)")
+            #expect(try proxy.connect().command(["PUBLISH", "quiet:ch", "hi"]) == .integer(1))
+            let message = ">3\r\n$7\r\nmessage\r\n$8\r\nquiet:ch\r\n$2\r\nhi\r\n"
+            #expect(String(decoding: client.receive(atLeast: message.utf8.count), as: UTF8.self) == message)
+        }
+
+        @Test func resp2ConfirmationsArriveWithRepliesOff() throws {
+            let (_, proxy) = try liveCluster()
+            let client = try RawClient(port: proxy.port)
+            try client.send("CLIENT REPLY OFF\r\nPSUBSCRIBE quiet2:*\r\n")
+            let confirmation = "*3\r\n$10\r\npsubscribe\r\n$8\r\nquiet2:*\r\n:1\r\n"
+            #expect(String(decoding: client.receive(atLeast: confirmation.utf8.count), as: UTF8.self) == confirmation)
+        }
+
         private static func frame(_ type: String, _ channel: String, _ count: Int) -> RESPValue {
             .array([.bulkString(Array(type.utf8)), .bulkString(Array(channel.utf8)), .integer(count)])
         }

@@ -294,3 +294,29 @@ extension LiveClusterSuite.SessionTests {
         #expect(try client.command(["EVALSHA", sha, "0"]).string?.hasPrefix("NOSCRIPT") == true)
     }
 }
+
+extension LiveClusterSuite.SessionTests {
+    /// `SCRIPT KILL` reaches the master that runs the script, whichever it is, though the script
+    /// came over the very shared link a `SCRIPT KILL` would take (one event loop); with no script
+    /// running anywhere, the answer is Redis's `NOTBUSY`.
+    @Test func scriptKillReachesTheMasterRunningTheScript() async throws {
+        let (cluster, _) = try liveCluster()
+        let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]]) { $0.threads = 1 }
+        do {
+            let client = try proxy.connect()
+            #expect(try client.command(["CONFIG", "SET", "busy-reply-threshold", "10"]) == .simpleString("OK"))
+            let runner = try proxy.connect()
+            try runner.append(["EVAL", "while true do end", "0"])
+            try runner.flush()
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try client.command(["SCRIPT", "KILL"]) == .simpleString("OK"))
+            #expect(try runner.readReply().string?.contains("Script killed by user with SCRIPT KILL") == true)
+            #expect(try client.command(["SCRIPT", "KILL"]).string?.hasPrefix("NOTBUSY") == true)
+            #expect(try client.command(["CONFIG", "SET", "busy-reply-threshold", "5000"]) == .simpleString("OK"))
+        } catch {
+            try? await proxy.stop()
+            throw error
+        }
+        try await proxy.stop()
+    }
+}
