@@ -5,11 +5,12 @@
 import NIOCore
 import SlotgateRESP
 
-/// `CLIENT INFO`, `CLIENT LIST` and `CLIENT KILL` about Slotgate's own clients, gathered from
-/// every event loop. (The nodes' client lists show only Slotgate's node links, which tell a
+/// `CLIENT INFO`, `CLIENT LIST`, `CLIENT UNBLOCK` and `CLIENT KILL` about Slotgate's own clients,
+/// gathered from every event loop. (The nodes' client lists show only Slotgate's node links, which tell a
 /// client nothing.)
 extension ClientSession {
-    /// Answers `CLIENT INFO`, `CLIENT LIST` or `CLIENT KILL`; `false` for any other command.
+    /// Answers `CLIENT INFO`, `CLIENT LIST`, `CLIENT UNBLOCK` or `CLIENT KILL`; `false` for any
+    /// other command.
     func answerAboutAllClients(_ command: RESPCommand, name: String, replySlot: ReplySlot) -> Bool {
         guard name == "client", command.arguments.count >= 2 else { return false }
         let arguments = command.arguments.map { String(buffer: $0) }
@@ -23,6 +24,23 @@ extension ClientSession {
                 var reply = ByteBuffer()
                 let lines = (try? result.get())?.flatMap { $0 } ?? []
                 reply.writeRESPVerbatimText(lines.map { $0 + "\n" }.joined(), resp3: self.usesRESP3)
+                replySlot.fill(reply)
+                self.router.scheduleFlush()
+            }
+        case "unblock" where arguments.count == 3 || arguments.count == 4:
+            guard let id = Int(arguments[2]) else {
+                replySlot.fillError(ProxyErrors.notAnInteger)
+                return true
+            }
+            let mode = arguments.count == 4 ? arguments[3].uppercased() : "TIMEOUT"
+            guard mode == "TIMEOUT" || mode == "ERROR" else {
+                replySlot.fillError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+                return true
+            }
+            self.router.directory.gather(on: self.router.eventLoop) { $0.unblockClient(id: id, mode: mode) }.assumeIsolated().whenComplete {
+                result in
+                var reply = ByteBuffer()
+                reply.writeRESPInteger((try? result.get())?.reduce(0, +) ?? 0)
                 replySlot.fill(reply)
                 self.router.scheduleFlush()
             }

@@ -49,6 +49,9 @@ extension ClientSession {
             return
         }
         self.blockingLink = link
+        if link.nodeClientID == nil {
+            link.send(RoutedRequest(wire: ProxyReplies.clientIDCommand, slot: nil, target: .linkIdentity))
+        }
         if asking {
             link.send(RoutedRequest(wire: ProxyReplies.askingCommand, slot: nil, target: .discard))
         }
@@ -58,6 +61,10 @@ extension ClientSession {
     /// The blocking command's reply. A redirect means it did not run: it is sent again to the named
     /// node on a new link of its own. Otherwise the link is let go and the held commands run.
     func blockingLink(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
+        if case .linkIdentity = request.target {
+            link.nodeClientID = reply.integerValue
+            return
+        }
         guard case .client = request.target else { return }
         let redirect = reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") ? Redirect(errorText: reply.lineText) : nil
         self.blockingLink = nil

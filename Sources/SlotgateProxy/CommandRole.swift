@@ -118,7 +118,7 @@ enum CommandRole {
         // Until sessions get links of their own (transactions, subscriptions, CLIENT state), these
         // would change a node link that other clients share.
         let notYet = [
-            "client|pause", "client|unpause", "client|tracking", "client|caching", "client|unblock",
+            "client|pause", "client|unpause", "client|tracking", "client|caching",
             "client|getredir", "client|trackinginfo",
         ]
         for name in notYet {

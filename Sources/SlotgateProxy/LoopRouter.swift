@@ -654,6 +654,20 @@ package final class LoopRouter {
     }
 
     /// Closes this loop's clients that `filter` names; returns how many.
+    /// `CLIENT UNBLOCK`: has the node that holds the blocked command of this loop's client `id`
+    /// unblock it (`mode` `TIMEOUT` or `ERROR`); the node's answer to that command then reaches
+    /// the client as usual. 1 when the client waits in a blocking command here, else 0.
+    func unblockClient(id: Int, mode: String) -> Int {
+        guard let session = self.sessions.values.first(where: { $0.clientID == id }), let link = session.blockingLink,
+            let nodeID = link.nodeClientID
+        else { return 0 }
+        var wire = ByteBuffer()
+        wire.writeRESPCommand(["CLIENT", "UNBLOCK", String(nodeID), mode])
+        self.send(RoutedRequest(wire: wire, slot: nil, target: .discard), to: link.address)
+        self.scheduleFlush()
+        return 1
+    }
+
     func killClients(_ filter: ClientFilter) -> Int {
         let doomed = self.sessions.values.filter { filter.matches(id: $0.clientID, address: $0.remoteAddress) }
         for session in doomed { session.close() }

@@ -31,6 +31,9 @@ package final class NodeLink {
     private weak var session: (any NodeLinkOwner)?
     /// An exclusive link waiting in the router's pool for its next session.
     private(set) var isPooled = false
+    /// The node's id for this connection (`CLIENT ID`), once a blocking command asked for it, so
+    /// that `CLIENT UNBLOCK` can name it to the node.
+    var nodeClientID: Int?
     private var context: ChannelHandlerContext?
     private let inFlight = Ring<RoutedRequest>()
     /// Bytes of queued requests not yet written because the connection is not up.

@@ -14,6 +14,7 @@ enum ProxyReplies {
     static let hello3Command = encoded { $0.writeRESPCommand(["HELLO", "3"]) }
     static let askingCommand = encoded { $0.writeRESPCommand(["ASKING"]) }
     static let discardCommand = encoded { $0.writeRESPCommand(["DISCARD"]) }
+    static let clientIDCommand = encoded { $0.writeRESPCommand(["CLIENT", "ID"]) }
     static let readOnlyCommand = encoded { $0.writeRESPCommand(["READONLY"]) }
     static let pingCommand = encoded { $0.writeRESPCommand(["PING"]) }
 

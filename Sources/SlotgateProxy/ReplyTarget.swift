@@ -9,11 +9,13 @@ import SlotgateRESP
 ///
 /// Most replies go straight to a client. The parts of a split or broadcast command go to the
 /// ``FanOut`` that merges them first; the answer to a `COMMAND GETKEYS` the proxy asked goes back
-/// to the router; the `+OK` of an `ASKING` the proxy sent itself goes nowhere.
+/// to the router; the `+OK` of an `ASKING` the proxy sent itself goes nowhere; the answer to
+/// the `CLIENT ID` sent ahead of a blocking command stays with the link's session, which keeps it.
 enum ReplyTarget {
     case client(ReplySlot)
     case part(FanOut, index: Int)
     case keyLookup(PendingKeyLookup)
+    case linkIdentity
     case discard
 
     /// Whether anyone still waits for the reply.
@@ -22,7 +24,7 @@ enum ReplyTarget {
         case .client(let slot): return slot.isAwaited
         case .part(let fanOut, _): return fanOut.isAwaited
         case .keyLookup(let lookup): return lookup.replySlot.isAwaited
-        case .discard: return false
+        case .linkIdentity, .discard: return false
         }
     }
 
@@ -32,7 +34,7 @@ enum ReplyTarget {
         case .client(let slot): return slot.usesRESP3
         case .part(let fanOut, _): return fanOut.usesRESP3
         case .keyLookup(let lookup): return lookup.replySlot.usesRESP3
-        case .discard: return false
+        case .linkIdentity, .discard: return false
         }
     }
 
@@ -42,7 +44,7 @@ enum ReplyTarget {
         case .client(let slot): slot.fill(reply.bytes)
         case .part(let fanOut, let index): fanOut.partArrived(index, reply)
         case .keyLookup(let lookup): lookup.router.keysFound(reply, for: lookup)
-        case .discard: break
+        case .linkIdentity, .discard: break
         }
     }
 

@@ -320,3 +320,30 @@ extension LiveClusterSuite.SessionTests {
         try await proxy.stop()
     }
 }
+
+extension LiveClusterSuite.SessionTests {
+    /// `CLIENT UNBLOCK` ends another client's blocking command as Redis does: with a nil reply
+    /// (`TIMEOUT`, the default) or `-UNBLOCKED` (`ERROR`); nothing is popped, and a client that
+    /// does not wait is not unblocked.
+    @Test func clientUnblockEndsABlockingCommand() async throws {
+        let (_, proxy) = try liveCluster()
+        let other = try proxy.connect()
+        let blocked = try proxy.connect()
+        let id = try #require(try blocked.command(["CLIENT", "ID"]).int)
+        for (mode, expected) in [([String](), RESPValue.null), (["ERROR"], .error("UNBLOCKED client unblocked via CLIENT UNBLOCK"))] {
+            try blocked.append(["BLPOP", "{unblock}:list", "0"])
+            try blocked.flush()
+            var unblocked = 0
+            for _ in 0..<100 where unblocked == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+                unblocked = try #require(try other.command(["CLIENT", "UNBLOCK", "\(id)"] + mode).int)
+            }
+            #expect(unblocked == 1)
+            #expect(try blocked.readReply() == expected, "\(mode)")
+        }
+        #expect(try other.command(["CLIENT", "UNBLOCK", "\(id)"]) == .integer(0))
+        #expect(try other.command(["CLIENT", "UNBLOCK", "\(id)", "LATER"]) == .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"))
+        #expect(try blocked.command(["RPUSH", "{unblock}:list", "kept"]) == .integer(1))
+        #expect(try blocked.command(["LRANGE", "{unblock}:list", "0", "-1"]) == .array([.bulkString(Array("kept".utf8))]))
+    }
+}
