@@ -35,6 +35,7 @@ extension ClientSession {
             if name == "subscribe" { state.channels.formUnion(names) } else { state.patterns.formUnion(names) }
             state.expect(names.count, on: link, for: confirmation)
             link.send(RoutedRequest(wire: command.wire, slot: nil, target: .discard))
+            self.subscribeKeyspaceEvents(name.uppercased(), names, onlyNewLinks: false, state: &state)
         case "ssubscribe":
             guard case .command(_, let keys) = self.router.resolve(command), !names.isEmpty else {
                 replySlot.fillError(ProxyErrors.arity(name))
@@ -93,6 +94,9 @@ extension ClientSession {
         case "punsubscribe": state.patterns.subtract(removed)
         default: removed.forEach { state.shardChannels[$0] = nil }
         }
+        if name != "sunsubscribe" {
+            self.unsubscribeKeyspaceEvents(name.uppercased(), removed, state: &state)
+        }
         for link in links {
             let frames: Int
             if name != "sunsubscribe" {
@@ -148,7 +152,10 @@ extension ClientSession {
             queue[0].frames -= 1
             if queue[0].frames == 0 { queue.removeFirst() }
             state.awaiting[key] = queue
-        } else {
+        } else if state.classicLink === link || state.shardLinks.values.contains(where: { $0 === link })
+            || Self.isKeyspaceEvent(elements, type: type)
+        {
+            // A keyspace link passes on keyspace notifications only: the subscriber link has the rest.
             self.push(frame.bytes)
         }
         if state.isIdle {
@@ -170,6 +177,8 @@ extension ClientSession {
         }
         if state.classicLink === link {
             state.classicLink = nil
+        } else if let node = state.keyspaceLinks.first(where: { $0.value === link })?.key {
+            state.keyspaceLinks[node] = nil
         } else if let node = state.shardLinks.first(where: { $0.value === link })?.key {
             state.shardLinks[node] = nil
             state.forgetShardChannels(on: node)
@@ -198,6 +207,9 @@ extension ClientSession {
             for (command, names) in [("SUBSCRIBE", state.channels), ("PSUBSCRIBE", state.patterns)] where !names.isEmpty {
                 self.resend(command, Array(names), on: link, in: &state)
             }
+        }
+        for (command, names) in [("SUBSCRIBE", state.channels), ("PSUBSCRIBE", state.patterns)] {
+            self.subscribeKeyspaceEvents(command, Array(names), onlyNewLinks: true, state: &state)
         }
         var bySlotOwner: [NodeAddress: [ByteBuffer]] = [:]
         for (channel, owner) in state.shardChannels where owner == nil {

@@ -16,6 +16,8 @@ struct SubscriptionState {
     var classicLink: NodeLink?
     /// Links for `SSUBSCRIBE`, by the master serving the channels.
     var shardLinks: [NodeAddress: NodeLink] = [:]
+    /// Links to the other masters, for keyspace notifications (see `ClientSession+KeyspaceEvents`).
+    var keyspaceLinks: [NodeAddress: NodeLink] = [:]
     /// Subscribed channels and patterns, as the client named them.
     var channels = Set<ByteBuffer>()
     var patterns = Set<ByteBuffer>()
@@ -28,7 +30,7 @@ struct SubscriptionState {
 
     /// Every open subscriber link.
     var links: [NodeLink] {
-        (self.classicLink.map { [$0] } ?? []) + Array(self.shardLinks.values)
+        (self.classicLink.map { [$0] } ?? []) + Array(self.shardLinks.values) + Array(self.keyspaceLinks.values)
     }
 
     /// Whether the client is in subscribed mode: it has, or has asked for, a subscription.

@@ -199,6 +199,32 @@ extension LiveClusterSuite {
             #expect(String(decoding: client.receive(atLeast: message.utf8.count), as: UTF8.self) == message)
         }
 
+        /// Keyspace notifications from every master reach a client subscribed through Slotgate,
+        /// once each, and a published message matching the same pattern arrives once.
+        @Test func keyspaceNotificationsFromEveryMaster() throws {
+            let (cluster, proxy) = try liveCluster()
+            let client = try proxy.connect()
+            #expect(try client.command(["CONFIG", "SET", "notify-keyspace-events", "KA"]) == .simpleString("OK"))
+            defer { _ = try? client.command(["CONFIG", "SET", "notify-keyspace-events", ""]) }
+            let subscriber = try proxy.connect()
+            #expect(try subscriber.command(["PSUBSCRIBE", "*"]) == Self.frame("psubscribe", "*", 1))
+            let map = try cluster.slotMap()
+            var keys: [String] = []
+            for master in map.shards.map(\.master) {
+                let key = "{\(LiveClusterSuite.TopologyChangeTests.tags("ks-", count: 1, servedBy: master, in: map)[0])}:k"
+                keys.append(key)
+                #expect(try client.command(["SET", key, "v"]) == .simpleString("OK"))
+            }
+            #expect(try client.command(["PUBLISH", "plain:channel", "once"]) == .integer(1))
+            var received: [String] = []
+            for _ in 0..<(keys.count + 1) {
+                received.append((try subscriber.readReply().array ?? []).compactMap(\.string).joined(separator: " "))
+            }
+            #expect(Set(received) == Set(keys.map { "pmessage * __keyspace@0__:\($0) set" } + ["pmessage * plain:channel once"]))
+            #expect(try subscriber.command(["PUNSUBSCRIBE"]) == Self.frame("punsubscribe", "*", 0))
+            #expect(try subscriber.command(["PING"]) == .simpleString("PONG"), "out of subscribed mode, and nothing else arrived")
+        }
+
         @Test func resp2ConfirmationsArriveWithRepliesOff() throws {
             let (_, proxy) = try liveCluster()
             let client = try RawClient(port: proxy.port)
