@@ -36,7 +36,8 @@
 # by a failed test is killed and the data is flushed.
 #
 # Output: progress on stderr; on stdout one line per unit ("unit/type/list: 120 passed,
-# 2 failed"), the name of each failed test, and a closing "N passed, N failed" line. A unit
+# 2 failed, 0 not run"), the name of each failed test, and a closing "N passed, N failed,
+# N not run" line (not run: SKIPPED_THROUGH_PROXY below). A unit
 # that aborts (runtest's [exception]) or times out counts as one failure more, and says so.
 # Files (runtest output per unit, slotgate's log) go to a new ${TMPDIR:-/tmp}/slotgate-suite.XXXXXX
 # dir, kept when a test failed. Stops only what it started, by PID. Env: SLOTGATE_BIN = an
@@ -56,6 +57,11 @@ UNIT_TIMEOUT_S=600
 THREADS=1
 DENIED_TAGS="-needs:repl -needs:debug -needs:save -needs:reset -needs:pfdebug -needs:latency -needs:local-process -needs:config-maxmemory"
 READY_TIMEOUT_S=30
+# Tests no cluster proxy can pass, which, failing, leave a script running that makes every later
+# test of the unit fail: they wait for `-BUSY` from the one server while another master runs the
+# script (README, "Redis's own test suite"). Through Slotgate they are not run, and are counted
+# as not passed.
+SKIPPED_THROUGH_PROXY=("/script timeout\$" "/^Timedout ")
 SERVER_PID=""
 
 log() { echo "redis-suite: $(date +%T) $*" >&2; }
@@ -147,18 +153,22 @@ stop_server_under_test() {
 
 # Runs one unit; prints its line and failed tests; adds to the totals.
 run_unit() {
-  local unit=$1 output="$RUN_DIR/unit-${1//\//-}.log" status=0
+  local unit=$1 output="$RUN_DIR/unit-${1//\//-}.log" status=0 skip_options=() pattern
+  if ((!STANDALONE)); then
+    for pattern in "${SKIPPED_THROUGH_PROXY[@]}"; do skip_options+=(--skiptest "$pattern"); done
+  fi
   # A unit whose test failed half-way may leave a script running; it would fail every unit after.
   redis-cli -p "$PROXY_PORT" script kill >/dev/null 2>&1 || true
   redis-cli -p "$PROXY_PORT" function kill >/dev/null 2>&1 || true
   redis-cli -p "$PROXY_PORT" flushall >/dev/null
   log "unit/$unit"
   (cd "$SUITE_DIR" && TERM=dumb timeout "$UNIT_TIMEOUT_S" ./runtest --host 127.0.0.1 --port "$PROXY_PORT" --cluster-mode --singledb \
-    --ignore-encoding --ignore-digest --durable --single "unit/$unit" --tags "$DENIED_TAGS" \
+    --ignore-encoding --ignore-digest --durable --single "unit/$unit" --tags "$DENIED_TAGS" "${skip_options[@]}" \
     </dev/null >"$output" 2>&1) || status=$?
-  local passed failed aborted=""
+  local passed failed skipped aborted=""
   passed=$(grep -c '^\[ok\]:' "$output" || true)
   failed=$(grep -c '^\[err\]:' "$output" || true)
+  skipped=$(grep -c '^\[skip\]:' "$output" || true)
   if grep -q '^\[exception\]:' "$output"; then
     aborted=" (aborted: $(grep -m 1 '^\[exception\]:' "$output" | cut -c 1-160))"
     failed=$((failed + 1))
@@ -166,10 +176,11 @@ run_unit() {
     aborted=" (timed out after ${UNIT_TIMEOUT_S}s)"
     failed=$((failed + 1))
   fi
-  echo "unit/$unit: $passed passed, $failed failed$aborted"
+  echo "unit/$unit: $passed passed, $failed failed, $skipped not run$aborted"
   grep '^\[err\]:' "$output" | sed 's/^/  /' || true
   TOTAL_PASSED=$((TOTAL_PASSED + passed))
   TOTAL_FAILED=$((TOTAL_FAILED + failed))
+  TOTAL_SKIPPED=$((TOTAL_SKIPPED + skipped))
 }
 
 main() {
@@ -180,11 +191,12 @@ main() {
   start_server_under_test
   TOTAL_PASSED=0
   TOTAL_FAILED=0
+  TOTAL_SKIPPED=0
   local unit
   for unit in ${UNITS//,/ }; do
     run_unit "$unit"
   done
-  echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+  echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_SKIPPED not run"
   ((TOTAL_FAILED == 0))
 }
 

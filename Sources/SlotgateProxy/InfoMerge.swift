@@ -10,6 +10,7 @@ import FoundationEssentials
 /// - `# Stats` and `# Memory` add up the masters' figures: see ``summed(_:of:replacing:)``; in
 ///   `# Stats` the connection and network counters are Slotgate's own;
 /// - `# Keyspace` adds up each database's keys and expires;
+/// - `# Commandstats` and `# Errorstats` add up each command's and error's counts;
 /// - every other section is the first master's;
 /// - a full report starts with a `# Slotgate` section about the proxy itself.
 enum InfoMerge {
@@ -25,6 +26,7 @@ enum InfoMerge {
             case "# Stats": return Self.summed(header, of: parsed, replacing: Self.ownStats(service.clients))
             case "# Memory": return Self.summed(header, of: parsed, replacing: [:])
             case "# Keyspace": return Self.summedKeyspace(reports)
+            case "# Commandstats", "# Errorstats": return Self.summedTallies(header, of: parsed)
             default: return ([header] + lines).joined(separator: "\r\n")
             }
         }
@@ -78,7 +80,7 @@ enum InfoMerge {
         var values: [String: String] = [:]
         for (name, _) in firstFields {
             let texts = fieldsByReport.compactMap { $0[name] }
-            let takesLargest = name.hasSuffix("_ratio") || name.hasSuffix("_perc") || name == "latest_fork_usec"
+            let takesLargest = name.hasSuffix("_ratio") || name.hasSuffix("_perc") || Self.largestOfMasters.contains(name)
             let numbers = texts.compactMap { Int($0) }
             let decimals = texts.compactMap { Double($0) }
             if !texts.isEmpty && numbers.count == texts.count {
@@ -95,6 +97,49 @@ enum InfoMerge {
                 return "\(name):\(Self.human(bytes))"
             }
             return "\(name):\(values[name] ?? "")"
+        }
+        return ([header] + lines).joined(separator: "\r\n")
+    }
+
+    /// Figures that describe what every master holds alike (scripts and functions are loaded on
+    /// every master), or one moment: the largest report, not the sum.
+    private static let largestOfMasters: Set<String> = [
+        "latest_fork_usec", "number_of_cached_scripts", "number_of_functions", "number_of_libraries",
+    ]
+
+    /// A section of `name:key=value,key=value` lines (`cmdstat_get:calls=3,usec=5,…`): every name
+    /// any master reports, with its whole numbers and decimals added up, and `usec_per_call`
+    /// worked out again from the sums.
+    private static func summedTallies(_ header: String, of reports: [[(header: String, lines: [String])]]) -> String {
+        var order: [String] = []
+        var tallies: [String: [(key: String, value: Double, whole: Bool)]] = [:]
+        for lines in reports.map({ sections in sections.first { $0.header == header }?.lines ?? [] }) {
+            for case let (name, text)? in lines.map(Self.field(of:)) {
+                let parts = text.split(separator: ",").compactMap { pair -> (key: String, value: Double, whole: Bool)? in
+                    let keyValue = pair.split(separator: "=", maxSplits: 1)
+                    guard keyValue.count == 2, let value = Double(keyValue[1]) else { return nil }
+                    return (String(keyValue[0]), value, Int(keyValue[1]) != nil)
+                }
+                guard let known = tallies[name] else {
+                    order.append(name)
+                    tallies[name] = parts
+                    continue
+                }
+                tallies[name] = known.map { tally in
+                    (tally.key, tally.value + (parts.first { $0.key == tally.key }?.value ?? 0), tally.whole)
+                }
+            }
+        }
+        let lines = order.map { name in
+            let parts = tallies[name] ?? []
+            let value = { (key: String) in parts.first { $0.key == key }?.value }
+            let fields = parts.map { tally -> String in
+                if tally.key == "usec_per_call", let usec = value("usec"), let calls = value("calls"), calls > 0 {
+                    return "usec_per_call=\(Self.twoDecimals(usec / calls))"
+                }
+                return "\(tally.key)=\(tally.whole && abs(tally.value) < 1e15 ? String(Int(tally.value)) : Self.twoDecimals(tally.value))"
+            }
+            return "\(name):\(fields.joined(separator: ","))"
         }
         return ([header] + lines).joined(separator: "\r\n")
     }
@@ -117,6 +162,8 @@ enum InfoMerge {
     }
 
     private static func twoDecimals(_ value: Double) -> String {
+        // Whole hundredths only while they fit an Int; a node may report `inf` or a huge ratio.
+        guard value.isFinite, abs(value) < 1e15 else { return "\(value)" }
         let hundredths = Int((abs(value) * 100).rounded())
         let fraction = hundredths % 100
         return "\(value < 0 ? "-" : "")\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
