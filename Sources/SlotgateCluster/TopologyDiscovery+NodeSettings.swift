@@ -19,7 +19,7 @@ extension TopologyDiscovery {
         self.settingsGiven = self.settingsGiven.filter { nodes.contains($0.key) }
         for node in nodes {
             do {
-                let connection = try self.connect(to: node)
+                let connection = try self.configuration.connect(to: node)
                 let serverInfo = try connection.command(["INFO", "server"]).string ?? ""
                 let runID = serverInfo.split(whereSeparator: \.isNewline).first { $0.hasPrefix("run_id:") }.map(String.init) ?? ""
                 if let given = self.settingsGiven[node], given.runID == runID, given.generation == generation {

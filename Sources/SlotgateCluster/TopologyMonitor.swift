@@ -49,6 +49,15 @@ public final class TopologyMonitor: Sendable {
             self.credentials = credentials
             self.replicaMaxLag = replicaMaxLag
         }
+
+        /// A new connection to `node`, authenticated when the cluster needs it.
+        func connect(to node: NodeAddress) throws -> BlockingRedisConnection {
+            let connection = try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.nodeTimeout)
+            if let credentials = self.credentials, case .error(let message) = try connection.command(credentials) {
+                throw TopologyError("AUTH refused: \(message)")
+            }
+            return connection
+        }
     }
 
     private let configuration: Configuration
@@ -90,11 +99,7 @@ public final class TopologyMonitor: Sendable {
     public func sendOnFreshConnections(_ arguments: [String], to nodes: [NodeAddress]) -> [RESPValue] {
         nodes.map { node in
             do {
-                let connection = try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.configuration.nodeTimeout)
-                if let credentials = self.configuration.credentials, case .error(let message) = try connection.command(credentials) {
-                    return .error("ERR AUTH refused by \(node): \(message)")
-                }
-                return try connection.command(arguments)
+                return try self.configuration.connect(to: node).command(arguments)
             } catch {
                 return .error("ERR Slotgate could not reach node \(node): \(error)")
             }
@@ -264,20 +269,11 @@ struct TopologyDiscovery {
     /// last reply and the time the timed command took. Every node is timed with the same command
     /// (`PING`), so `nearest` compares like with like.
     private func timedCommand(_ arguments: [String], at node: NodeAddress, then next: [String]? = nil) throws -> (RESPValue, Duration) {
-        let connection = try self.connect(to: node)
+        let connection = try self.configuration.connect(to: node)
         let start = ContinuousClock.now
         let reply = try connection.command(arguments)
         let time = ContinuousClock.now - start
         return (try next.map { try connection.command($0) } ?? reply, time)
-    }
-
-    /// A connection to `node`, authenticated when the cluster needs it.
-    func connect(to node: NodeAddress) throws -> BlockingRedisConnection {
-        let connection = try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.configuration.nodeTimeout)
-        if let credentials = self.configuration.credentials, case .error(let message) = try connection.command(credentials) {
-            throw TopologyError("AUTH refused: \(message)")
-        }
-        return connection
     }
 
     /// Nodes to ask: the last map's (the seeds may be the ones that died), then the seeds; those
@@ -291,7 +287,7 @@ struct TopologyDiscovery {
     /// One node's `CLUSTER SLOTS` and `CLUSTER NODES`, in one round trip; the first node to
     /// answer also gives the command table and server facts.
     private mutating func ask(_ node: NodeAddress) throws -> TopologyReport {
-        let connection = try self.connect(to: node)
+        let connection = try self.configuration.connect(to: node)
         try connection.append(["CLUSTER", "SLOTS"])
         try connection.append(["CLUSTER", "NODES"])
         try connection.flush()

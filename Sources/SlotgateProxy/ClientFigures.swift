@@ -15,11 +15,8 @@ struct ClientFigures: Sendable {
     var inPubSub = 0
     /// The most request bytes buffered for one client now.
     var largestInputBuffer = 0
-    /// Connections accepted and refused (`maxclients`) since start or the last `CONFIG RESETSTAT`.
-    var accepted = 0
-    var rejected = 0
-    var bytesIn = 0
-    var bytesOut = 0
+    /// Since start or the last `CONFIG RESETSTAT`.
+    var counters = ConnectionCounters()
 
     /// The figures of all loops together.
     static func total(_ loops: [ClientFigures]) -> ClientFigures {
@@ -28,10 +25,42 @@ struct ClientFigures: Sendable {
             total.blocked += loop.blocked
             total.inPubSub += loop.inPubSub
             total.largestInputBuffer = max(total.largestInputBuffer, loop.largestInputBuffer)
-            total.accepted += loop.accepted
-            total.rejected += loop.rejected
-            total.bytesIn += loop.bytesIn
-            total.bytesOut += loop.bytesOut
+            total.counters = total.counters + loop.counters
         }
+    }
+}
+
+/// Counters of an event loop that only grow (connections accepted and refused at `maxclients`,
+/// bytes in and out), read from its ``LoopStats`` at once; `INFO` shows them counted from the
+/// reading taken at the last `CONFIG RESETSTAT`.
+struct ConnectionCounters: Sendable {
+    var accepted = 0
+    var rejected = 0
+    var bytesIn = 0
+    var bytesOut = 0
+
+    static func + (left: ConnectionCounters, right: ConnectionCounters) -> ConnectionCounters {
+        ConnectionCounters(
+            accepted: left.accepted + right.accepted,
+            rejected: left.rejected + right.rejected,
+            bytesIn: left.bytesIn + right.bytesIn,
+            bytesOut: left.bytesOut + right.bytesOut
+        )
+    }
+
+    static func - (left: ConnectionCounters, right: ConnectionCounters) -> ConnectionCounters {
+        ConnectionCounters(
+            accepted: left.accepted - right.accepted,
+            rejected: left.rejected - right.rejected,
+            bytesIn: left.bytesIn - right.bytesIn,
+            bytesOut: left.bytesOut - right.bytesOut
+        )
+    }
+}
+
+extension LoopStats {
+    /// The counters as they stand now.
+    var connectionCounters: ConnectionCounters {
+        ConnectionCounters(accepted: self.clientsAccepted, rejected: self.clientsRejected, bytesIn: self.bytesIn, bytesOut: self.bytesOut)
     }
 }

@@ -152,9 +152,7 @@ extension ClientSession {
             queue[0].frames -= 1
             if queue[0].frames == 0 { queue.removeFirst() }
             state.awaiting[key] = queue
-        } else if state.classicLink === link || state.shardLinks.values.contains(where: { $0 === link })
-            || Self.isKeyspaceEvent(elements, type: type)
-        {
+        } else if !state.keyspaceLinks.values.contains(where: { $0 === link }) || Self.isKeyspaceEvent(elements, type: type) {
             // A keyspace link passes on keyspace notifications only: the subscriber link has the rest.
             self.push(frame.bytes)
         }

@@ -59,8 +59,8 @@ enum InfoMerge {
     /// The `# Stats` fields Slotgate counts itself: the masters count only its links.
     private static func ownStats(_ clients: ClientFigures) -> [String: String] {
         [
-            "total_connections_received": "\(clients.accepted)", "rejected_connections": "\(clients.rejected)",
-            "total_net_input_bytes": "\(clients.bytesIn)", "total_net_output_bytes": "\(clients.bytesOut)",
+            "total_connections_received": "\(clients.counters.accepted)", "rejected_connections": "\(clients.counters.rejected)",
+            "total_net_input_bytes": "\(clients.counters.bytesIn)", "total_net_output_bytes": "\(clients.counters.bytesOut)",
         ]
     }
 

@@ -37,20 +37,14 @@ extension LoopRouter {
             figures.inPubSub += session.subscriptions?.isSubscribed == true ? 1 : 0
             figures.largestInputBuffer = max(figures.largestInputBuffer, session.input.bufferedBytes)
         }
-        figures.accepted = self.stats.clientsAccepted - self.countersAtReset.accepted
-        figures.rejected = self.stats.clientsRejected - self.countersAtReset.rejected
-        figures.bytesIn = self.stats.bytesIn - self.countersAtReset.bytesIn
-        figures.bytesOut = self.stats.bytesOut - self.countersAtReset.bytesOut
+        figures.counters = self.stats.connectionCounters - self.countersAtReset
         return figures
     }
 
     /// `CONFIG RESETSTAT`: `INFO` counts connections and bytes from now on. (The admin port's
     /// counters keep counting from the start, as metrics must.)
     func resetClientCounters() {
-        self.countersAtReset.accepted = self.stats.clientsAccepted
-        self.countersAtReset.rejected = self.stats.clientsRejected
-        self.countersAtReset.bytesIn = self.stats.bytesIn
-        self.countersAtReset.bytesOut = self.stats.bytesOut
+        self.countersAtReset = self.stats.connectionCounters
     }
 }
 

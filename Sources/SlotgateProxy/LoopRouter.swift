@@ -39,7 +39,7 @@ package final class LoopRouter {
     /// This loop's client sessions.
     private(set) var sessions: [ObjectIdentifier: ClientSession] = [:]
     /// The connection and byte counters when `CONFIG RESETSTAT` last ran, which `INFO` counts from.
-    var countersAtReset = ClientFigures()
+    var countersAtReset = ConnectionCounters()
     private(set) var view: ClusterView?
     /// The view's commands as the fast path looks them up; rebuilt when a view brings a new table.
     private(set) var catalog: CommandCatalog?
@@ -653,7 +653,6 @@ package final class LoopRouter {
         }
     }
 
-    /// Closes this loop's clients that `filter` names; returns how many.
     /// `CLIENT UNBLOCK`: has the node that holds the blocked command of this loop's client `id`
     /// unblock it (`mode` `TIMEOUT` or `ERROR`); the node's answer to that command then reaches
     /// the client as usual. 1 when the client waits in a blocking command here, else 0.
@@ -668,6 +667,7 @@ package final class LoopRouter {
         return 1
     }
 
+    /// Closes this loop's clients that `filter` names; returns how many.
     func killClients(_ filter: ClientFilter) -> Int {
         let doomed = self.sessions.values.filter { filter.matches(id: $0.clientID, address: $0.remoteAddress) }
         for session in doomed { session.close() }
