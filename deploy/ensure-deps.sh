@@ -16,6 +16,9 @@
 # integration test drives: pip runs only when `python3 -c 'import redis'` fails.
 # Likewise the Python package bullmq, which the job-queue integration test drives:
 # pip runs only when `python3 -c 'import bullmq'` fails.
+# Likewise the Python packages rq and arq, which the transaction job-queue test
+# drives (MULTI/EXEC over keys of several slots): pip runs only when the import fails
+# (arq with --no-deps, so that its redis<6 pin does not downgrade redis-py).
 # If the swift toolchain is not on PATH but exists in /opt/swift/usr/bin, that
 # directory is appended to PATH. Also defines slotgate_require_swift for the
 # scripts that build (Debian 12 has no swift package, so it is not installed).
@@ -46,15 +49,17 @@ slotgate_apt_install() {
 }
 
 # Install a Python package with pip unless python3 can already import it:
-#   slotgate_ensure_python_package MODULE [PACKAGE]   (PACKAGE defaults to MODULE)
-# The live tests drive real clients with them: redis-py, and bullmq for the job queue.
+#   slotgate_ensure_python_package MODULE [PACKAGE [PIP_OPTION...]]   (PACKAGE defaults to MODULE)
+# The live tests drive real clients with them: redis-py, bullmq for the job queue, and
+# rq and arq for the transaction job queues.
 # A python3 marked externally managed (PEP 668, as Debian 12's own is) refuses a
 # plain `pip install`; only then is it retried with --break-system-packages.
 slotgate_ensure_python_package() {
   local module=$1 package=${2:-$1}
+  local extra=("${@:3}")
   python3 -c "import $module" >/dev/null 2>&1 && return 0
-  echo "ensure-deps: installing the Python package $package with pip" >&2
-  local pip_cmd=(python3 -m pip install --quiet --disable-pip-version-check) output
+  echo "ensure-deps: installing the Python package $package with pip${extra[*]:+ (${extra[*]})}" >&2
+  local pip_cmd=(python3 -m pip install --quiet --disable-pip-version-check "${extra[@]}") output
   if ! output=$("${pip_cmd[@]}" "$package" 2>&1 </dev/null); then
     if [[ "$output" != *externally-managed-environment* ]] ||
       ! output=$("${pip_cmd[@]}" --break-system-packages "$package" 2>&1 </dev/null); then
@@ -115,6 +120,12 @@ slotgate_ensure_deps() {
   fi
   slotgate_ensure_python_package redis || return 1
   slotgate_ensure_python_package bullmq || return 1
+  slotgate_ensure_python_package rq || return 1
+  # arq (0.28) declares redis<6, and pip would downgrade the redis-py 8 that bullmq
+  # (redis>=6.2) and the RESP3 tests need: install it without its dependencies. Its
+  # only other one, click, comes with rq; arq runs on redis-py 8 (its asyncio API).
+  slotgate_ensure_python_package click || return 1
+  slotgate_ensure_python_package arq arq --no-deps || return 1
   slotgate_ensure_swift_path
 }
 

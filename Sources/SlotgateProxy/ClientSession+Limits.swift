@@ -25,13 +25,16 @@ extension ClientSession {
 
     /// Closes the client if it sat idle past `timeout` seconds (never while it waits on a blocking
     /// command, is subscribed, or is owed replies), or if more than ``outputLimit`` reply bytes wait
-    /// for it to read; gives up its transaction's link past `request-timeout`. Called about once a
+    /// for it to read; gives up its transaction's links past `request-timeout`. Called about once a
     /// second.
     func enforceLimits(now: NIODeadline, idleTimeout: Int) {
         guard let context = self.context, self.isOpen else { return }
-        if let limit = self.router.settings.requestTimeout, let link = self.transaction?.link, link.isOverdue(at: now, limit: limit) {
+        if let limit = self.router.settings.requestTimeout, let transaction = self.transaction {
             // A transaction's node that stops answering is given up like a shared link's.
-            link.timedOut(after: limit)
+            let links = [transaction.link].compactMap { $0 } + (transaction.crossSlotExec?.links.values.map { $0 } ?? [])
+            for link in links where link.isOverdue(at: now, limit: limit) {
+                link.timedOut(after: limit)
+            }
         }
         let idle =
             idleTimeout > 0 && now - self.lastCommandAt > .seconds(Int64(idleTimeout)) && self.line.isEmpty

@@ -18,7 +18,16 @@ extension ClientSession {
     /// (no transaction, or `WATCH` without `MULTI` yet, where commands run at once as in Redis).
     func handleTransactional(_ command: RESPCommand, name: String, replySlot: ReplySlot) -> Bool {
         var state = self.transaction ?? TransactionState()
-        defer { self.transaction = state.isOver ? nil : state }
+        let handled = self.handleTransactional(command, name: name, replySlot: replySlot, state: &state)
+        self.transaction = state.isOver ? nil : state
+        if name == "exec", let exec = state.crossSlotExec {
+            // Only now that the session holds the state may a group's outcome end the transaction.
+            exec.begin()
+        }
+        return handled
+    }
+
+    private func handleTransactional(_ command: RESPCommand, name: String, replySlot: ReplySlot, state: inout TransactionState) -> Bool {
         switch name {
         case "watch":
             guard !state.inMulti else {
@@ -32,6 +41,9 @@ extension ClientSession {
                 return true
             }
             state.inMulti = true
+            if self.router.settings.crossSlotTransactions == .perSlot {
+                state.perSlot = PerSlotQueue()
+            }
             if let link = state.link {
                 link.send(RoutedRequest(wire: command.wire, slot: state.slot, target: .client(replySlot)))
             } else {
@@ -74,6 +86,15 @@ extension ClientSession {
         self.runHeldCommands()
     }
 
+    /// Ends the transaction once its `EXEC`, `DISCARD` or `UNWATCH` is answered: by its link, and,
+    /// for a per-slot transaction, by every slot group.
+    func endTransactionIfDone() {
+        guard let state = self.transaction, state.ending, state.crossSlotExec?.isFinished ?? true,
+            !(state.link?.hasRequestsInFlight ?? false)
+        else { return }
+        self.endTransaction()
+    }
+
     /// Sends a command of the transaction to its node, opening the link on the first key.
     private func queue(_ command: RESPCommand, replySlot: ReplySlot, in state: inout TransactionState) {
         if let reason = state.broken {
@@ -86,15 +107,21 @@ extension ClientSession {
             replySlot.fillError(message)
             state.aborted = state.aborted || state.inMulti
             return
-        case .command(_, let keys):
+        case .command(let spec, let keys):
+            if self.queueBySlot(command, spec: spec, keys: keys, replySlot: replySlot, state: &state) { return }
             guard !keys.spansSlots, keys.slot == nil || state.slot == nil || keys.slot == state.slot else {
-                replySlot.fillError(ProxyErrors.crossSlot)
+                replySlot.fillError(self.crossSlotRefusal(spec: spec, keys: keys, inMulti: state.inMulti))
                 state.aborted = state.aborted || state.inMulti
                 return
             }
             slot = keys.slot
         }
-        state.queuedCount += state.inMulti ? 1 : 0
+        if state.inMulti {
+            state.queuedCount += 1
+            state.perSlot?.queueOnLink()
+        } else {
+            state.watching = true
+        }
         if state.link == nil {
             guard let slot else {
                 // No key yet says which node: answer for the node as it would (the command is
@@ -127,6 +154,10 @@ extension ClientSession {
             state.send(RoutedRequest(wire: ProxyReplies.discardCommand, slot: state.slot, target: .discard))
             return
         }
+        if name == "exec", let queue = state.perSlot, queue.hasOtherSlots {
+            self.execBySlot(command, queue: queue, replySlot: replySlot, state: &state)
+            return
+        }
         if state.link == nil && !state.deferred.isEmpty {
             // Only keyless commands were queued: any master can run them.
             guard self.openLink(for: nil, in: &state, failing: replySlot) else { return }
@@ -145,7 +176,7 @@ extension ClientSession {
     /// waited for it: the `MULTI` Slotgate answered, then the commands queued before. `false` when
     /// it could not (the reply slot has the error), or the command was parked until the master
     /// can be reached.
-    private func openLink(for slot: HashSlot?, in state: inout TransactionState, failing replySlot: ReplySlot) -> Bool {
+    func openLink(for slot: HashSlot?, in state: inout TransactionState, failing replySlot: ReplySlot) -> Bool {
         guard let master = self.router.master(for: slot) else {
             replySlot.fillError(ProxyErrors.slotNotServed)
             state.aborted = state.aborted || state.inMulti
@@ -175,25 +206,33 @@ extension ClientSession {
     /// began. Inside `MULTI` nothing has run yet, so the whole transaction moves to the node the
     /// redirect names (see ``TransactionState/replayable``). A transaction that began with `WATCH`
     /// cannot move: the redirect is reported and the node itself aborts it at `EXEC`.
+    /// Replies on a per-slot transaction's other links go to their slot group (their target).
     func transactionLink(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
-        guard var state = self.transaction, state.link === link else { return }
+        guard var state = self.transaction, state.link === link else {
+            request.target.deliver(reply)
+            return
+        }
         let redirect = reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") ? Redirect(errorText: reply.lineText) : nil
         if let redirect, state.replayable != nil, state.moves < self.router.maxRedirects {
             self.move(&state, to: redirect)
             self.transaction = state
             return
         }
+        state.repliesSeen += 1
+        if state.perSlot != nil && state.inMulti && !state.ending && reply.kind == .error {
+            // The node refused a queued command: as in Redis, `EXEC` aborts, in every slot.
+            state.aborted = true
+        }
+        state.aborted = state.aborted || redirect != nil
+        // The session holds the state before the reply is delivered: a per-slot `EXEC`'s reply
+        // may start, or end, the other slot groups.
+        self.transaction = state
         if redirect != nil {
             request.target.deliverError(ProxyErrors.movedDuringTransaction(reply.lineText))
-            state.aborted = true
         } else {
             request.target.deliver(reply)
         }
-        state.repliesSeen += 1
-        self.transaction = state
-        if state.ending && !link.hasRequestsInFlight {
-            self.endTransaction()
-        }
+        self.endTransactionIfDone()
     }
 
     /// Sends the transaction again, from `MULTI`, to the node `redirect` names, on a new link;
@@ -231,8 +270,7 @@ extension ClientSession {
         guard self.transaction?.link === link else { return }
         self.transaction?.link = nil
         if self.transaction?.ending == true {
-            self.transaction = nil
-            self.runHeldCommands()
+            self.endTransactionIfDone()
         } else {
             self.transaction?.broken = ProxyErrors.transactionLinkLost(link.address)
         }

@@ -282,6 +282,7 @@ package final class ClientSession: ChannelInboundHandler {
         self.context = nil
         // The node frees a blocked or transaction link only when it closes.
         self.transaction?.link?.close()
+        self.transaction?.crossSlotExec?.closeLinks()
         self.blockingLink?.close()
         self.subscriptions?.links.forEach { $0.close() }
         context.fireChannelInactive()

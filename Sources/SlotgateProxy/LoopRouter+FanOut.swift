@@ -10,8 +10,7 @@ import SlotgateRESP
 /// commands sent to every master, and the cluster-wide SCAN.
 extension LoopRouter {
     /// Splits a multi-key command into one sub-command per slot (in the order the slots first
-    /// appear), or forwards it untouched (`wire`) when all its keys share a slot. The sub-commands
-    /// are written into one buffer, sized once, and each goes out as a slice of it.
+    /// appear), or forwards it untouched (`wire`) when all its keys share a slot.
     func split<Arguments: CommandArguments>(
         _ arguments: Arguments,
         wire: ByteBuffer,
@@ -20,29 +19,45 @@ extension LoopRouter {
         keyStep: Int,
         replySlot: ReplySlot
     ) {
-        let argumentCount = arguments.argumentCount
-        guard (argumentCount - 1) % keyStep == 0 else {
+        guard let partCount = self.groupKeys(of: arguments, keyStep: keyStep) else {
             replySlot.fillError(ProxyErrors.arity(spec.name))
             return
         }
-        let keyCount = (argumentCount - 1) / keyStep
-        self.grouping.group(keyCount: keyCount) { key in arguments.withArgument(1 + key * keyStep) { HashSlot(key: $0) } }
-        let partCount = self.grouping.partCount
         guard partCount > 1 else {
             var request = RoutedRequest(wire: wire, slot: self.grouping.partSlots.first, target: .client(replySlot))
             request.isReadOnly = spec.isReadOnly
             self.route(request)
             return
         }
-        let replyMerge: ReplyMerge
-        switch merge {
-        case .valuesInKeyOrder: replyMerge = .valuesInKeyOrder(partOfKey: self.grouping.partOfKey)
-        case .allOK: replyMerge = .allOK
-        case .sum: replyMerge = .sum
+        let fanOut = FanOut(replySlot: replySlot, merge: self.replyMerge(merge), partCount: partCount)
+        let encoded = self.encodeParts(of: arguments, wireLength: wire.readableBytes, keyStep: keyStep)
+        for part in 0..<partCount {
+            var request = RoutedRequest(
+                wire: self.partWire(part, in: encoded),
+                slot: self.grouping.partSlots[part],
+                target: .part(fanOut, index: part)
+            )
+            request.isReadOnly = spec.isReadOnly
+            self.route(request)
         }
-        let fanOut = FanOut(replySlot: replySlot, merge: replyMerge, partCount: partCount)
+    }
+
+    /// Groups a multi-key command's keys by slot (into `grouping`); the number of parts, or `nil`
+    /// when the arguments after the name are not a whole number of `keyStep`-long key groups.
+    func groupKeys<Arguments: CommandArguments>(of arguments: Arguments, keyStep: Int) -> Int? {
+        let argumentCount = arguments.argumentCount
+        guard (argumentCount - 1) % keyStep == 0 else { return nil }
+        let keyCount = (argumentCount - 1) / keyStep
+        self.grouping.group(keyCount: keyCount) { key in arguments.withArgument(1 + key * keyStep) { HashSlot(key: $0) } }
+        return self.grouping.partCount
+    }
+
+    /// Writes the sub-command of each part `groupKeys` found into one buffer, sized once from the
+    /// command's `wireLength`; each part is a slice of it (``partWire(_:in:)``).
+    func encodeParts<Arguments: CommandArguments>(of arguments: Arguments, wireLength: Int, keyStep: Int) -> ByteBuffer {
+        let partCount = self.grouping.partCount
         let nameLength = arguments.withArgument(0) { $0.count }
-        var encoded = ByteBufferAllocator().buffer(capacity: wire.readableBytes + partCount * (nameLength + 32))
+        var encoded = ByteBufferAllocator().buffer(capacity: wireLength + partCount * (nameLength + 32))
         self.partEnds.removeAll(keepingCapacity: true)
         for part in 0..<partCount {
             encoded.writeRESPArrayHeader(count: 1 + self.grouping.keyCounts[part] * keyStep)
@@ -54,13 +69,21 @@ extension LoopRouter {
             }
             self.partEnds.append(encoded.writerIndex)
         }
-        var start = encoded.readerIndex
-        for part in 0..<partCount {
-            let partWire = encoded.getSlice(at: start, length: self.partEnds[part] - start)!
-            start = self.partEnds[part]
-            var request = RoutedRequest(wire: partWire, slot: self.grouping.partSlots[part], target: .part(fanOut, index: part))
-            request.isReadOnly = spec.isReadOnly
-            self.route(request)
+        return encoded
+    }
+
+    /// Part `part`'s sub-command in what ``encodeParts(of:wireLength:keyStep:)`` wrote.
+    func partWire(_ part: Int, in encoded: ByteBuffer) -> ByteBuffer {
+        let start = part == 0 ? encoded.readerIndex : self.partEnds[part - 1]
+        return encoded.getSlice(at: start, length: self.partEnds[part] - start)!
+    }
+
+    /// How the replies of the parts `groupKeys` found merge.
+    func replyMerge(_ merge: CommandRole.SplitMerge) -> ReplyMerge {
+        switch merge {
+        case .valuesInKeyOrder: return .valuesInKeyOrder(partOfKey: self.grouping.partOfKey)
+        case .allOK: return .allOK
+        case .sum: return .sum
         }
     }
 

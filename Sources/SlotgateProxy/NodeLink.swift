@@ -268,7 +268,7 @@ package final class NodeLink {
         }
         self.owner?.linkClosed(self, connectFailed: connectFailed, requestsFailed: failed.count)
         for request in failed {
-            request.target.deliverError(message)
+            request.target.linkFailed(message, mayHaveRun: !connectFailed)
         }
         if !returned.isEmpty {
             self.owner?.link(self, returned: returned, reason: message)

@@ -33,7 +33,7 @@ extension NodeLinkOwner {
     /// Owners that do not send requests again answer them with the reason.
     package func link(_ link: NodeLink, returned requests: Deque<RoutedRequest>, reason: String) {
         for request in requests {
-            request.target.deliverError(reason)
+            request.target.linkFailed(reason, mayHaveRun: false)
         }
     }
 }

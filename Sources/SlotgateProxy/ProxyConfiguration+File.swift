@@ -123,10 +123,18 @@ extension ProxyConfiguration {
     }
 
     static func readPolicy(_ text: String) throws(ConfigurationError) -> ReadPolicy {
-        guard let policy = ReadPolicy(rawValue: text.lowercased()) else {
-            throw ConfigurationError("'\(text)' is not a read-from policy (\(ReadPolicy.allCases.map(\.rawValue).joined(separator: ", ")))")
+        try choice(text, describedAs: "read-from policy")
+    }
+
+    /// One of the raw values of `Choice`, in any letter case.
+    static func choice<Choice: RawRepresentable & CaseIterable>(
+        _ text: String,
+        describedAs description: String
+    ) throws(ConfigurationError) -> Choice where Choice.RawValue == String {
+        guard let value = Choice(rawValue: text.lowercased()) else {
+            throw ConfigurationError("'\(text)' is not a \(description) (\(Choice.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        return policy
+        return value
     }
 
     static func logLevel(_ text: String) throws(ConfigurationError) -> Logger.Level {

@@ -189,5 +189,11 @@ extension ProxyConfiguration {
             set: { $0.configSetBroadcast = try yesNo($1) },
             value: { $0.configSetBroadcast ? "yes" : "no" }
         ),
+        Directive(
+            "cross-slot-transactions",
+            needsRestart: false,
+            set: { $0.crossSlotTransactions = try choice($1, describedAs: "cross-slot-transactions mode") },
+            value: { $0.crossSlotTransactions.rawValue }
+        ),
     ]
 }

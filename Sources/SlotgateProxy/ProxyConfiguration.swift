@@ -94,6 +94,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// Whether a client's `CONFIG SET` goes to every node (`config-set-broadcast`); when it does
     /// not, `CONFIG SET` is refused.
     public var configSetBroadcast: Bool
+    /// Whether a transaction over several slots is refused or run slot by slot
+    /// (`cross-slot-transactions`).
+    public var crossSlotTransactions: CrossSlotTransactions
 
     public init(
         bind: String = "127.0.0.1",
@@ -129,6 +132,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         clientQueryBufferLimit: Int = 1024 * 1024 * 1024,
         maxInFlightPerNode: Int = 100_000,
         configSetBroadcast: Bool = true,
+        crossSlotTransactions: CrossSlotTransactions = .refuse,
         requirePassword: String = "",
         clusterUser: String = "",
         clusterPassword: String = ""
@@ -166,6 +170,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.clientQueryBufferLimit = clientQueryBufferLimit
         self.maxInFlightPerNode = maxInFlightPerNode
         self.configSetBroadcast = configSetBroadcast
+        self.crossSlotTransactions = crossSlotTransactions
         self.requirePassword = requirePassword
         self.clusterUser = clusterUser
         self.clusterPassword = clusterPassword

@@ -35,6 +35,21 @@ public enum ProxyErrors {
         "ERR Slotgate lost its subscriber connection to node \(node); the subscriptions are being made again"
     }
 
+    /// A transaction over several slots under `cross-slot-transactions refuse`.
+    static let crossSlotTransaction = crossSlot + " (cross-slot-transactions per-slot would run this transaction slot by slot)"
+    static let watchAcrossSlots =
+        crossSlot + " (the keys a transaction WATCHes must share one slot: no order of per-slot commits can honour watches in several)"
+    static let notAllowedInTransaction = "ERR Command not allowed inside a transaction"
+    static let watchedGroupNotCommitted = "the transaction on the watched keys' slot did not commit"
+
+    /// Why one slot's share of a per-slot transaction did not commit, and whether its commands ran.
+    static func slotGroupNotCommitted(slot: HashSlot?, node: NodeAddress?, mayHaveRun: Bool, reason: String) -> String {
+        let share = slot.map { "the commands for slot \($0.rawValue)" } ?? "the commands without keys"
+        let place = node.map { " on node \($0)" } ?? ""
+        let fate = mayHaveRun ? "may have run" : "did not run"
+        return "ERR per-slot transaction: \(share)\(place) \(fate) (\(reason))"
+    }
+
     static func execAbort(_ reason: String) -> String {
         "EXECABORT Transaction discarded: \(reason)"
     }

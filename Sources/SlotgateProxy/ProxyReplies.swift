@@ -11,6 +11,7 @@ enum ProxyReplies {
     static let queued = encoded { $0.writeRESPSimpleString("QUEUED") }
     static let emptyArray = encoded { $0.writeRESPArrayHeader(count: 0) }
     static let multiCommand = encoded { $0.writeRESPCommand(["MULTI"]) }
+    static let execCommand = encoded { $0.writeRESPCommand(["EXEC"]) }
     static let hello3Command = encoded { $0.writeRESPCommand(["HELLO", "3"]) }
     static let askingCommand = encoded { $0.writeRESPCommand(["ASKING"]) }
     static let discardCommand = encoded { $0.writeRESPCommand(["DISCARD"]) }

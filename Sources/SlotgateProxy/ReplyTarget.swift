@@ -11,9 +11,11 @@ import SlotgateRESP
 /// ``FanOut`` that merges them first; the answer to a `COMMAND GETKEYS` the proxy asked goes back
 /// to the router; the `+OK` of an `ASKING` the proxy sent itself goes nowhere; the answer to
 /// the `CLIENT ID` sent ahead of a blocking command stays with the link's session, which keeps it.
+/// The requests of a per-slot transaction's slot group report to its ``SlotGroupRun``.
 enum ReplyTarget {
     case client(ReplySlot)
     case part(FanOut, index: Int)
+    case slotGroup(SlotGroupRun)
     case keyLookup(PendingKeyLookup)
     case linkIdentity
     case discard
@@ -24,6 +26,7 @@ enum ReplyTarget {
         case .client(let slot): return slot.isAwaited
         case .part(let fanOut, _): return fanOut.isAwaited
         case .keyLookup(let lookup): return lookup.replySlot.isAwaited
+        case .slotGroup(let run): return run.exec.isAwaited
         case .linkIdentity, .discard: return false
         }
     }
@@ -34,6 +37,7 @@ enum ReplyTarget {
         case .client(let slot): return slot.usesRESP3
         case .part(let fanOut, _): return fanOut.usesRESP3
         case .keyLookup(let lookup): return lookup.replySlot.usesRESP3
+        case .slotGroup(let run): return run.exec.usesRESP3
         case .linkIdentity, .discard: return false
         }
     }
@@ -44,6 +48,7 @@ enum ReplyTarget {
         case .client(let slot): slot.fill(reply.bytes)
         case .part(let fanOut, let index): fanOut.partArrived(index, reply)
         case .keyLookup(let lookup): lookup.router.keysFound(reply, for: lookup)
+        case .slotGroup(let run): run.replied(reply)
         case .linkIdentity, .discard: break
         }
     }
@@ -53,5 +58,15 @@ enum ReplyTarget {
         var bytes = ByteBuffer()
         bytes.writeRESPError(message)
         self.deliver(FramedReply(kind: .error, bytes: bytes))
+    }
+
+    /// Answers the request with `message` because its link failed; `mayHaveRun` when the request
+    /// had been sent, so the node may have run it.
+    func linkFailed(_ message: String, mayHaveRun: Bool) {
+        if case .slotGroup(let run) = self {
+            run.failed(message, mayHaveRun: mayHaveRun)
+        } else {
+            self.deliverError(message)
+        }
     }
 }

@@ -50,6 +50,8 @@ package struct RouterSettings: Sendable {
     var maxInFlightPerNode: Int
     /// Whether `CONFIG SET` goes to every node or is refused (`config-set-broadcast`).
     var configSetBroadcast: Bool
+    /// Whether a transaction over several slots is refused or run slot by slot (`cross-slot-transactions`).
+    var crossSlotTransactions: CrossSlotTransactions
 }
 
 extension RouterSettings {
@@ -80,7 +82,8 @@ extension RouterSettings {
             clientOutputBufferLimit: configuration.clientOutputBufferLimit,
             clientOutputBufferLimitPubSub: configuration.clientOutputBufferLimitPubSub,
             maxInFlightPerNode: configuration.maxInFlightPerNode,
-            configSetBroadcast: configuration.configSetBroadcast
+            configSetBroadcast: configuration.configSetBroadcast,
+            crossSlotTransactions: configuration.crossSlotTransactions
         )
     }
 }

@@ -40,6 +40,12 @@ struct TransactionState {
     var moves = 0
     /// Commands queued since `MULTI` (`multi` in `CLIENT LIST`).
     var queuedCount = 0
+    /// The transaction's keys were `WATCH`ed on `link`.
+    var watching = false
+    /// Under `cross-slot-transactions per-slot`, from `MULTI` on: the commands by slot.
+    var perSlot: PerSlotQueue?
+    /// The per-slot `EXEC` in progress.
+    var crossSlotExec: CrossSlotExec?
 
     /// Sends `request` on the transaction's link, remembering it while the transaction may move.
     mutating func send(_ request: RoutedRequest) {

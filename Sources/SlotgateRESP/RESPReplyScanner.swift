@@ -22,13 +22,19 @@ extension RESPReplyScanner {
     /// The elements of a complete array reply (or a RESP3 push or set), each as its own bytes;
     /// `nil` for other kinds (a null array `*-1` has no elements and gives `[]`).
     public static func elements(ofArray reply: ByteBuffer) -> [ByteBuffer]? {
+        self.framedElements(ofArray: reply)?.map(\.bytes)
+    }
+
+    /// The elements of a complete array reply (or a RESP3 push or set), each framed with its kind;
+    /// `nil` for other kinds.
+    public static func framedElements(ofArray reply: ByteBuffer) -> [FramedReply]? {
         guard let (count, body) = self.arrayBody(reply) else { return nil }
         var rest = body
-        var elements: [ByteBuffer] = []
+        var elements: [FramedReply] = []
         elements.reserveCapacity(count)
         for _ in 0..<count {
-            guard let element = self.takeElement(from: &rest) else { return nil }
-            elements.append(element)
+            guard let (length, kind) = try? RESP3ReplyFramer.measure(rest), let element = rest.readSlice(length: length) else { return nil }
+            elements.append(FramedReply(kind: kind, bytes: element))
         }
         return elements
     }

@@ -2,6 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import SlotgateProxy
 import Testing
 
 /// A suite trait that gives the suite one real cluster and one proxy in front of it, started
@@ -34,4 +35,11 @@ extension Trait where Self == WithLiveCluster {
 /// The suite's live cluster and proxy; only valid inside a suite marked `.liveCluster`.
 func liveCluster() throws -> (cluster: LocalCluster, proxy: ProxyUnderTest) {
     try #require(WithLiveCluster.current, "the suite must be marked .liveCluster")
+}
+
+/// Runs `body` with a proxy of its own in front of the suite's live cluster, configured by
+/// `configure`, and stops the proxy afterwards.
+func withOwnProxy(_ configure: (inout ProxyConfiguration) -> Void, _ body: (ProxyUnderTest) async throws -> Void) async throws {
+    let (cluster, _) = try liveCluster()
+    try await ProxyUnderTest.run(seeds: [cluster.nodes[0]], configure: configure, body)
 }

@@ -16,7 +16,7 @@ extension LiveClusterSuite {
         /// With `maxclients 3`, a fourth client gets Redis's error and is disconnected; once one
         /// leaves, a new client is served again.
         @Test func maxClientsRejectsTheClientTooMany() async throws {
-            try await Self.withProxy({ $0.maxClients = 3 }) { proxy in
+            try await withOwnProxy({ $0.maxClients = 3 }) { proxy in
                 // ProxyUnderTest's own readiness client has gone; wait until the count has dropped.
                 try await Task.sleep(for: .milliseconds(100))
                 var admitted = try (0..<3).map { _ in try proxy.connect() }
@@ -35,7 +35,7 @@ extension LiveClusterSuite {
         /// `client-output-buffer-limit` bytes wait for it; a client reading at the same time gets
         /// every reply.
         @Test func outputBufferLimitDisconnectsAClientThatDoesNotRead() async throws {
-            try await Self.withProxy({ $0.clientOutputBufferLimit = 1024 * 1024 }) { proxy in
+            try await withOwnProxy({ $0.clientOutputBufferLimit = 1024 * 1024 }) { proxy in
                 let value = String(repeating: "x", count: 500_000)
                 let writer = try proxy.connect()
                 #expect(try writer.command(["SET", "limits:big", value]) == .simpleString("OK"))
@@ -59,7 +59,7 @@ extension LiveClusterSuite {
         /// `client-output-buffer-limit-pubsub` bytes wait for it, as Redis does, so its messages
         /// cannot pile up in Slotgate's memory; the publisher beside it is unaffected.
         @Test func slowSubscriberIsDisconnectedAtThePubSubLimit() async throws {
-            try await Self.withProxy({ $0.clientOutputBufferLimitPubSub = 1024 * 1024 }) { proxy in
+            try await withOwnProxy({ $0.clientOutputBufferLimitPubSub = 1024 * 1024 }) { proxy in
                 let stuck = try RawClient(port: proxy.port)
                 var subscribe = ByteBuffer()
                 subscribe.writeRESPCommand(["SUBSCRIBE", "limits:slow"])
@@ -83,7 +83,7 @@ extension LiveClusterSuite {
         /// With `timeout 1`, an idle client is closed after about a second; a client blocked in
         /// BLPOP for longer is not.
         @Test func idleClientsAreClosedButBlockedOnesStay() async throws {
-            try await Self.withProxy({ $0.idleTimeout = 1 }) { proxy in
+            try await withOwnProxy({ $0.idleTimeout = 1 }) { proxy in
                 let idle = try proxy.connect()
                 #expect(try idle.command(["PING"]) == .simpleString("PONG"))
                 let blocked = try proxy.connect()
@@ -99,7 +99,7 @@ extension LiveClusterSuite {
         /// With `max-in-flight-per-node 1`, a pipeline of GETs to one node gets some answered and the
         /// rest refused at once with the limit's error, in order; nothing waits without bound.
         @Test func inFlightCapPerNodeRefusesTheExcess() async throws {
-            try await Self.withProxy({ $0.maxInFlightPerNode = 1 }) { proxy in
+            try await withOwnProxy({ $0.maxInFlightPerNode = 1 }) { proxy in
                 let client = try proxy.connect()
                 for _ in 0..<100 { try client.append(["GET", "limits:in-flight"]) }
                 try client.flush()
@@ -115,23 +115,6 @@ extension LiveClusterSuite {
                 print("Limits in-flight cap 1: \(answered) answered, \(refused) refused of 100 pipelined GETs")
                 #expect(answered >= 1 && refused >= 1 && answered + refused == 100)
             }
-        }
-
-        /// Runs `body` with a proxy of its own in front of the shared cluster, configured by
-        /// `configure`, and stops the proxy afterwards.
-        private static func withProxy(
-            _ configure: (inout ProxyConfiguration) -> Void,
-            _ body: (ProxyUnderTest) async throws -> Void
-        ) async throws {
-            let (cluster, _) = try liveCluster()
-            let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]], configure: configure)
-            do {
-                try await body(proxy)
-            } catch {
-                try? await proxy.stop()
-                throw error
-            }
-            try await proxy.stop()
         }
     }
 }

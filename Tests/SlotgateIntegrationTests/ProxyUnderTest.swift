@@ -42,6 +42,23 @@ final class ProxyUnderTest: Sendable {
         return proxy
     }
 
+    /// Starts a proxy as ``start(seeds:waitForSlotMap:configure:)`` does, runs `body` with it, and
+    /// stops it afterwards, whether `body` throws or not.
+    static func run(
+        seeds: [NodeAddress],
+        configure: (inout ProxyConfiguration) -> Void = { _ in },
+        _ body: (ProxyUnderTest) async throws -> Void
+    ) async throws {
+        let proxy = try await Self.start(seeds: seeds, configure: configure)
+        do {
+            try await body(proxy)
+        } catch {
+            try? await proxy.stop()
+            throw error
+        }
+        try await proxy.stop()
+    }
+
     private init(server: ProxyServer, port: Int) {
         self.server = server
         self.port = port

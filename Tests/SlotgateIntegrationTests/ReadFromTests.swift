@@ -18,17 +18,10 @@ extension LiveClusterSuite {
         @Test(arguments: [ReadPolicy.preferReplica, .nearest])
         func readsFollowThePolicy(_ policy: ReadPolicy) async throws {
             let (cluster, _) = try liveCluster()
-            let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]]) {
+            try await withOwnProxy({
                 $0.readPolicy = policy
                 $0.topologyRefreshInterval = .seconds(1)
-            }
-            do {
-                try await Self.check(policy, cluster: cluster, proxy: proxy)
-            } catch {
-                try? await proxy.stop()
-                throw error
-            }
-            try await proxy.stop()
+            }) { try await Self.check(policy, cluster: cluster, proxy: $0) }
         }
 
         private static func check(_ policy: ReadPolicy, cluster: LocalCluster, proxy: ProxyUnderTest) async throws {

@@ -37,7 +37,13 @@ extension LiveClusterSuite {
             let client = try proxy.connect()
             #expect(try client.command(["MULTI"]) == .simpleString("OK"))
             #expect(try client.command(["SET", "{tx-a}:k", "1"]) == .simpleString("QUEUED"))
-            #expect(try client.command(["SET", "{tx-b}:k", "1"]) == .error("CROSSSLOT Keys in request don't hash to the same slot"))
+            #expect(
+                try client.command(["SET", "{tx-b}:k", "1"])
+                    == .error(
+                        "CROSSSLOT Keys in request don't hash to the same slot "
+                            + "(cross-slot-transactions per-slot would run this transaction slot by slot)"
+                    )
+            )
             #expect(try client.command(["EXEC"]) == .error("EXECABORT Transaction discarded because of previous errors."))
             #expect(try client.command(["EXISTS", "{tx-a}:k"]) == .integer(0))
             #expect(try client.command(["EXEC"]) == .error("ERR EXEC without MULTI"))
@@ -256,7 +262,8 @@ extension LiveClusterSuite.SessionTests {
         let client = try RawClient(port: proxy.port)
         try client.send("MULTI\r\nSET {piped-a}:k 1\r\nSET {piped-b}:k 1\r\nEXEC\r\nEXISTS {piped-a}:k\r\n")
         let refused =
-            "+OK\r\n+QUEUED\r\n-CROSSSLOT Keys in request don't hash to the same slot\r\n"
+            "+OK\r\n+QUEUED\r\n-CROSSSLOT Keys in request don't hash to the same slot "
+            + "(cross-slot-transactions per-slot would run this transaction slot by slot)\r\n"
             + "-EXECABORT Transaction discarded because of previous errors.\r\n:0\r\n"
         #expect(String(decoding: client.receive(atLeast: refused.utf8.count), as: UTF8.self) == refused)
 

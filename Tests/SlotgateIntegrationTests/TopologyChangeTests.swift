@@ -590,14 +590,7 @@ extension LiveClusterSuite {
         ) async throws {
             let cluster = try LocalCluster.start(nodeTimeout: nodeTimeout)
             do {
-                let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0], cluster.nodes[1]], configure: configure)
-                do {
-                    try await body(cluster, proxy)
-                } catch {
-                    try? await proxy.stop()
-                    throw error
-                }
-                try await proxy.stop()
+                try await ProxyUnderTest.run(seeds: [cluster.nodes[0], cluster.nodes[1]], configure: configure) { try await body(cluster, $0) }
             } catch {
                 cluster.stop()
                 throw error

@@ -65,14 +65,16 @@ import sys
 import threading
 import time
 
-try:
+# workload_support.py lives beside this script.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from workload_support import required_packages
+
+with required_packages("redis-py"):
     import redis
     from redis.backoff import NoBackoff
     from redis.cluster import ClusterNode, RedisCluster
     from redis.retry import Retry
-except ImportError as import_error:  # pragma: no cover - environment problem, not a result
-    print(f"FAIL: cannot import redis-py ({import_error}); run deploy/ensure-deps.sh", file=sys.stderr)
-    sys.exit(2)
 
 SOCKET_TIMEOUT_S = 30
 CONNECT_TIMEOUT_S = 5

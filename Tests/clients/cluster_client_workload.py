@@ -15,29 +15,21 @@ different slots. Prints one summary line and exits 0 on success; on failure prin
 """
 
 import os
-import signal
 import subprocess
 import sys
 
-try:
+# workload_support.py lives beside this script.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from workload_support import WorkloadFailure, check, required_packages, run_workload
+
+with required_packages("redis-py"):
     import redis
     import redis.exceptions
     from redis.cluster import NodesManager, RedisCluster, key_slot
-except ImportError as error:  # pragma: no cover - environment problem, not a test result
-    print(f"FAIL: cannot import redis-py ({error}); run deploy/ensure-deps.sh", file=sys.stderr)
-    sys.exit(2)
 
 SLOT_COUNT = 16384
 OVERALL_TIMEOUT_SECONDS = 180
-
-
-class WorkloadFailure(Exception):
-    """A check failed; the message says which and what was seen."""
-
-
-def check(condition, message):
-    if not condition:
-        raise WorkloadFailure(message)
 
 
 # --- Redirect accounting -----------------------------------------------------------------
@@ -274,39 +266,30 @@ def run_redis_cli(port, token):
     return len(keys)
 
 
-def main(argv):
-    if len(argv) != 2 or not argv[1].isdigit():
-        print("usage: cluster_client_workload.py PORT", file=sys.stderr)
-        return 2
-    port = int(argv[1])
+def run(port):
     token = f"{os.getpid()}"
-
-    def timed_out(signum, frame):
-        raise WorkloadFailure(f"workload did not finish within {OVERALL_TIMEOUT_SECONDS} s")
-
-    signal.signal(signal.SIGALRM, timed_out)
-    signal.alarm(OVERALL_TIMEOUT_SECONDS)
     try:
         install_redirect_hooks()
         counts = run_cluster_client(port, token)
         cli_keys = run_redis_cli(port, token)
         check(not redirects_seen, f"MOVED/ASK reached the second RedisCluster: {redirects_seen[:3]}")
-    except WorkloadFailure as failure:
-        print(f"FAIL: {failure}", file=sys.stderr)
-        return 1
     except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException) as error:
-        print(f"FAIL: redis-py raised {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
-    finally:
-        signal.alarm(0)
-    print(
+        raise WorkloadFailure(f"redis-py raised {type(error).__name__}: {error}")
+    return (
         f"OK: redis-py {redis.__version__} RedisCluster via 127.0.0.1:{port}: "
         f"{counts['set_get']} SET/GET over {counts['set_get']} slots, "
         f"mset_nonatomic {counts['mset_keys']} keys, mget_nonatomic {counts['mget_keys']} keys, "
         f"pipeline {counts['pipeline']} commands; 1 node (127.0.0.1:{port}, all {SLOT_COUNT} slots); "
         f"0 MOVED/ASK, 1 topology load; redis-cli -c: {cli_keys} keys SET/GET in REPL and one-shot mode, no redirect"
     )
-    return 0
+
+
+def main(argv):
+    if len(argv) != 2 or not argv[1].isdigit():
+        print("usage: cluster_client_workload.py PORT", file=sys.stderr)
+        return 2
+    port = int(argv[1])
+    return run_workload(lambda: run(port), OVERALL_TIMEOUT_SECONDS)
 
 
 if __name__ == "__main__":

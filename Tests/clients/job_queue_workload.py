@@ -28,18 +28,19 @@ Prints one summary line and exits 0 on success; on failure prints `FAIL: ...` an
 import asyncio
 import os
 import random
-import signal
 import sys
 import time
 from collections import Counter, defaultdict
 
-try:
+# workload_support.py lives beside this script.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from workload_support import WorkloadFailure, check, check_protocol, port_and_protocol, preflight, required_packages, run_workload
+
+with required_packages("bullmq / redis-py"):
     import redis
     import bullmq
     from bullmq import Queue, Worker
-except ImportError as error:  # pragma: no cover - environment problem, not a test result
-    print(f"FAIL: cannot import bullmq / redis-py ({error}); run deploy/ensure-deps.sh", file=sys.stderr)
-    sys.exit(2)
 
 QUEUE_NAME = "jobs"
 PREFIX = "{myprefix}"
@@ -55,15 +56,6 @@ PROCESSING_TIMEOUT_SECONDS = 120
 CLOSE_TIMEOUT_SECONDS = 30
 HARD_TIMEOUT_SECONDS = 240  # last resort, if something hangs outside the bounded waits
 PLANNED_FAILURE = "planned failure on the first attempt"
-
-
-class WorkloadFailure(Exception):
-    """A check failed; the message says which and what was seen."""
-
-
-def check(condition, message):
-    if not condition:
-        raise WorkloadFailure(message)
 
 
 # The protocol the run uses: 2 asks redis-py for RESP2 (protocol=2); 3 leaves redis-py's
@@ -86,20 +78,13 @@ def connection_options(port):
     return options
 
 
-def check_protocol(label, client):
+def check_bullmq_protocol(label, client):
     """The redis.asyncio client behind a bullmq connection is configured for the run's protocol
-    and, once it has connected, its live connection speaks it."""
-    kwargs = client.connection_pool.connection_kwargs
-    configured = kwargs.get("protocol")
-    check(configured == (2 if PROTOCOL == 2 else None), f"{label}: connection pool protocol is {configured!r}")
+    (protocol=2, or nothing: redis-py's default) and, once it has connected, its live connection
+    (a single-connection client: no pool of live connections) speaks it."""
     connection = getattr(client, "connection", None)
-    if connection is not None:
-        check(
-            str(getattr(connection, "protocol", None)) == str(PROTOCOL),
-            f"{label}: live connection uses protocol {getattr(connection, 'protocol', None)!r}",
-        )
-        return 1
-    return 0
+    live = [connection] if connection is not None else []
+    return check_protocol(label, client, PROTOCOL, (2 if PROTOCOL == 2 else None,), live)
 
 
 class Ledger:
@@ -257,20 +242,11 @@ async def close_all(workers, queue):
     return problems
 
 
-def preflight(port):
-    """One PING with short timeouts, so that an unreachable proxy fails fast (bullmq's
-    own connections retry connection errors 20 times with backoff)."""
-    client = redis.Redis(host="127.0.0.1", port=port, protocol=PROTOCOL, socket_timeout=10, socket_connect_timeout=10)
-    try:
-        check(client.ping() is True, f"PING to 127.0.0.1:{port} did not return PONG")
-    except redis.exceptions.RedisError as error:
-        raise WorkloadFailure(f"cannot reach Slotgate at 127.0.0.1:{port}: {type(error).__name__}: {error}")
-    finally:
-        client.close()
-
-
 async def run(port):
-    preflight(port)
+    # Fail fast if the proxy is unreachable: bullmq's own connections retry connection errors
+    # 20 times with backoff.
+    client = redis.Redis(host="127.0.0.1", port=port, protocol=PROTOCOL, socket_timeout=10, socket_connect_timeout=10)
+    preflight(client, port, target="Slotgate at ")
     opts = {"connection": connection_options(port), "prefix": PREFIX}
     queue = Queue(QUEUE_NAME, opts)
     workers = []
@@ -281,7 +257,7 @@ async def run(port):
         await queue.obliterate(force=True)
         counts = await queue.getJobCounts()
         check(all(value == 0 for value in counts.values()), f"queue not empty after obliterate: {counts}")
-        protocol_checked = check_protocol("queue", queue.client)
+        protocol_checked = check_bullmq_protocol("queue", queue.client)
 
         for index in (1, 2):
             label = f"worker{index}"
@@ -324,8 +300,8 @@ async def run(port):
                 await asyncio.sleep(0.2)
 
         for label, worker in workers:
-            protocol_checked += check_protocol(f"{label} commands", worker.client)
-            protocol_checked += check_protocol(f"{label} blocking", worker.bclient)
+            protocol_checked += check_bullmq_protocol(f"{label} commands", worker.client)
+            protocol_checked += check_bullmq_protocol(f"{label} blocking", worker.bclient)
         check(protocol_checked >= 4, f"only {protocol_checked} live connections could be checked for RESP{PROTOCOL}")
 
         stalled_checks = Counter(ledger.stalled_checks)
@@ -432,33 +408,13 @@ def bullmq_version():
 
 
 def main(argv):
-    global PROTOCOL
-    if len(argv) not in (2, 3) or not argv[1].isdigit() or argv[2:] not in ([], ["2"], ["3"]):
-        print("usage: job_queue_workload.py PORT [2|3]", file=sys.stderr)
+    global PROTOCOL, PROTOCOL_NAME
+    arguments = port_and_protocol(argv, "job_queue_workload.py", default_protocol=2)
+    if arguments is None:
         return 2
-    port = int(argv[1])
-    PROTOCOL = int(argv[2]) if len(argv) == 3 else 2
-    global PROTOCOL_NAME
+    port, PROTOCOL = arguments
     PROTOCOL_NAME = "RESP2" if PROTOCOL == 2 else "RESP3, redis-py default settings"
-
-    def hard_timeout(signum, frame):
-        print(f"FAIL: workload did not finish within {HARD_TIMEOUT_SECONDS} s", file=sys.stderr, flush=True)
-        os._exit(1)
-
-    signal.signal(signal.SIGALRM, hard_timeout)
-    signal.alarm(HARD_TIMEOUT_SECONDS)
-    try:
-        summary = asyncio.run(run(port))
-    except WorkloadFailure as failure:
-        print(f"FAIL: {failure}", file=sys.stderr)
-        return 1
-    except Exception as error:  # noqa: BLE001 - any library or Redis error fails the run, with its text
-        print(f"FAIL: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
-    finally:
-        signal.alarm(0)
-    print(summary)
-    return 0
+    return run_workload(lambda: asyncio.run(run(port)), HARD_TIMEOUT_SECONDS)
 
 
 if __name__ == "__main__":

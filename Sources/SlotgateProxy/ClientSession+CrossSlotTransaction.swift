@@ -1,0 +1,134 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import SlotgateCluster
+import SlotgateRESP
+
+/// Transactions over several slots (`cross-slot-transactions per-slot`): the commands for slots
+/// other than the transaction link's wait in Slotgate (``PerSlotQueue``), and `EXEC` runs each
+/// slot's share as its own `MULTI`…`EXEC` on its master (``CrossSlotExec``).
+extension ClientSession {
+    /// Between `MULTI` and `EXEC` under `per-slot`: keeps a command for a slot other than the
+    /// link's, answering `+QUEUED` or the error Redis gives at queue time, and splits a multi-key
+    /// command over several slots into its slots' groups. `false` for a command that goes on the
+    /// transaction's link as usual: one in the link's slot, one without keys, or the first keyed
+    /// command, which picks the link's slot.
+    func queueBySlot(_ command: RESPCommand, spec: CommandSpec, keys: KeySlots, replySlot: ReplySlot, state: inout TransactionState) -> Bool {
+        guard state.inMulti, let queue = state.perSlot else { return false }
+        if keys.spansSlots {
+            guard case .split(let merge, let keyStep) = CommandRole.of(spec.name) else { return false }
+            self.queueSplit(command, spec: spec, merge: merge, keyStep: keyStep, replySlot: replySlot, state: &state)
+            return true
+        }
+        guard let slot = keys.slot, state.link != nil ? slot != state.slot : queue.hasOtherSlots else { return false }
+        guard !spec.flags.contains("no_multi") else {
+            replySlot.fillError(ProxyErrors.notAllowedInTransaction)
+            state.aborted = true
+            return true
+        }
+        state.queuedCount += 1
+        state.perSlot?.queue(command.wire, in: slot)
+        replySlot.fill(ProxyReplies.queued)
+        return true
+    }
+
+    /// A multi-key command whose keys span slots (`DEL`, `MSET`, …): one part per slot, each in its
+    /// slot's group (or on the link, for the link's slot); `EXEC` merges the parts' replies.
+    private func queueSplit(
+        _ command: RESPCommand,
+        spec: CommandSpec,
+        merge: CommandRole.SplitMerge,
+        keyStep: Int,
+        replySlot: ReplySlot,
+        state: inout TransactionState
+    ) {
+        guard let partCount = self.router.groupKeys(of: command, keyStep: keyStep) else {
+            replySlot.fillError(ProxyErrors.arity(spec.name))
+            state.aborted = true
+            return
+        }
+        let encoded = self.router.encodeParts(of: command, wireLength: command.wire.readableBytes, keyStep: keyStep)
+        var places: [PerSlotQueue.Place] = []
+        for part in 0..<partCount {
+            let slot = self.router.grouping.partSlots[part]
+            let wire = self.router.partWire(part, in: encoded)
+            if state.link != nil && slot == state.slot {
+                state.send(RoutedRequest(wire: wire, slot: slot, target: .discard))
+                places.append(state.perSlot!.placeOnLink())
+            } else {
+                places.append(state.perSlot!.place(wire, in: slot))
+            }
+        }
+        state.perSlot!.record(.merged(self.router.replyMerge(merge), places))
+        state.queuedCount += 1
+        replySlot.fill(ProxyReplies.queued)
+    }
+
+    /// The error for a command whose keys are not in the transaction's slot, when Slotgate will not
+    /// run it: it names the directive that would, where that directive would.
+    func crossSlotRefusal(spec: CommandSpec, keys: KeySlots, inMulti: Bool) -> String {
+        if !inMulti {
+            return self.router.settings.crossSlotTransactions == .perSlot ? ProxyErrors.watchAcrossSlots : ProxyErrors.crossSlot
+        }
+        let splits: Bool
+        if case .split = CommandRole.of(spec.name) { splits = true } else { splits = false }
+        return keys.spansSlots && !splits ? ProxyErrors.crossSlot : ProxyErrors.crossSlotTransaction
+    }
+
+    /// `EXEC` of a transaction with commands for other slots: the link's own `EXEC` goes out now,
+    /// the other groups when ``CrossSlotExec/begin()`` runs (at once, or after the link's commit
+    /// when the transaction began with `WATCH`). Parks the `EXEC`, before anything is sent, while
+    /// a group's master is known to be down.
+    func execBySlot(_ command: RESPCommand, queue: PerSlotQueue, replySlot: ReplySlot, state: inout TransactionState) {
+        var masters: [NodeAddress?] = []
+        for group in queue.otherGroups {
+            let master = self.router.master(for: group.slot)
+            if let master, self.parkIfUnreachable(master) { return }
+            masters.append(master)
+        }
+        if state.link == nil && !state.deferred.isEmpty {
+            // Commands without keys were queued before any slot was named: any master runs them.
+            guard self.openLink(for: nil, in: &state, failing: replySlot) else { return }
+        }
+        let exec = CrossSlotExec(
+            replySlot: replySlot,
+            queue: queue,
+            masters: masters,
+            link: state.link.map { ($0.address, state.slot) },
+            linkGroupFirst: state.watching,
+            session: self
+        )
+        state.ending = true
+        state.crossSlotExec = exec
+        if state.link != nil {
+            state.send(
+                RoutedRequest(wire: command.wire, slot: state.slot, target: .slotGroup(SlotGroupRun(exec: exec, group: 0, link: nil, requests: 1)))
+            )
+        }
+    }
+
+    /// Sends every group but the link's, each as `MULTI`, its commands, `EXEC`, on a link of the
+    /// client's own to the group's master.
+    func sendSlotGroups(of exec: CrossSlotExec) {
+        for (index, group) in exec.queue.otherGroups.enumerated() {
+            let number = index + 1
+            guard let master = exec.masters[index] else {
+                exec.groupDone(number, exec.failure(ofGroup: number, mayHaveRun: false, reason: ProxyErrors.slotNotServed))
+                continue
+            }
+            guard let link = exec.link(to: master, opening: { self.openExclusiveLink(to: master) }) else {
+                let reason = ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks)
+                exec.groupDone(number, exec.failure(ofGroup: number, mayHaveRun: false, reason: reason))
+                continue
+            }
+            let run = SlotGroupRun(exec: exec, group: number, link: link, requests: group.commands.count + 2)
+            link.send(RoutedRequest(wire: ProxyReplies.multiCommand, slot: group.slot, target: .slotGroup(run)))
+            for wire in group.commands {
+                link.send(RoutedRequest(wire: wire, slot: group.slot, target: .slotGroup(run)))
+            }
+            link.send(RoutedRequest(wire: ProxyReplies.execCommand, slot: group.slot, target: .slotGroup(run)))
+        }
+    }
+}
