@@ -15,7 +15,7 @@ extension LiveClusterSuite {
         /// failing once then retried) on one queue, two workers with concurrency 8 each; every job
         /// completes, each plain or delayed job is processed once, each retried job twice. Run with
         /// RESP2 (`protocol=2`) and with redis-py's default settings (RESP3).
-        @Test(arguments: ["2", "3"])
+        @Test(.serialized, arguments: ["2", "3"])
         func bullmqWorkersProcessEveryJobExactlyOnce(respVersion: String) throws {
             let (_, proxy) = try liveCluster()
             try ClientWorkload.run("run_job_queue_workload.sh", port: proxy.port, arguments: [respVersion], summaryPrefix: "OK: bullmq")
@@ -29,7 +29,7 @@ extension LiveClusterSuite {
         /// one twice) with the right result. RQ's queue name carries a hash tag: its worker moves
         /// each job from the queue to the queue's `:intermediate` list with `BLMOVE`, which no cluster
         /// runs over two slots.
-        @Test(arguments: ["2", "3"])
+        @Test(.serialized, arguments: ["2", "3"])
         func rqAndArqRunEveryJobExactlyOnceWithPerSlotTransactions(respVersion: String) async throws {
             try await withOwnProxy({ $0.crossSlotTransactions = .perSlot }) { proxy in
                 try ClientWorkload.run(

@@ -215,7 +215,8 @@ def run_rq(port, run_id, ledger_path, capture):
     worker_seconds = time.monotonic() - worker_started
     check(
         worker_seconds < RQ_WORKER_DEADLINE_SECONDS,
-        f"the RQ worker took {worker_seconds:.1f} s (more than {RQ_WORKER_DEADLINE_SECONDS} s)",
+        f"the RQ worker took {worker_seconds:.1f} s (more than {RQ_WORKER_DEADLINE_SECONDS} s); "
+        f"RQ logged: {capture.errors('rq')[-5:]}",
     )
     scheduler_process = getattr(worker.scheduler, "_process", None) if worker.scheduler else None
     check(scheduler_process is not None, "the RQ worker started no scheduler process (lock not acquired?)")
