@@ -144,3 +144,31 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (deploy/fuzz.sh), declared only when SLOTGATE_FUZZ is set, so that a plain
+// `swift build` or `swift test` never sees them. Each is built alone (`--product`) with
+// `-sanitize=fuzzer,address`.
+if Context.environment["SLOTGATE_FUZZ"] != nil {
+    package.targets += [
+        // libFuzzer's LLVMFuzzerRunDriver, declared for Swift.
+        .target(name: "CFuzzerDriver"),
+        // What the fuzz targets share: handing over to libFuzzer, cutting inputs into reads.
+        .target(
+            name: "FuzzSupport",
+            dependencies: ["CFuzzerDriver", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "FuzzRequestDecoder",
+            dependencies: ["FuzzSupport", "SlotgateRESP", "SlotgateProxy", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(name: "FuzzInlineCommand", dependencies: ["FuzzSupport", "SlotgateRESP"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "FuzzReplyFramer",
+            dependencies: ["FuzzSupport", "SlotgateRESP", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(name: "FuzzConfiguration", dependencies: ["FuzzSupport", "SlotgateProxy"], swiftSettings: strictSettings),
+    ]
+}
