@@ -44,8 +44,8 @@ extension ProxyConfiguration {
         for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.drop(while: \.isWhitespace)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             do {
+                let words = try Self.words(of: line)
                 if words[0].lowercased() == "cluster" {
                     seedsFromFile += try Self.parseSeeds(Array(words.dropFirst()))
                 } else {
@@ -74,6 +74,39 @@ extension ProxyConfiguration {
         } catch {
             throw error as? ConfigurationError ?? ConfigurationError("\(error)")
         }
+    }
+
+    /// The words of a line, split at spaces and tabs; a word in double quotes may hold spaces
+    /// (`tls-protocols "TLSv1.2 TLSv1.3"`), and `""` is the empty word, as in redis.conf.
+    static func words(of line: Substring) throws(ConfigurationError) -> [String] {
+        var words: [String] = []
+        var rest = line[...]
+        while true {
+            rest = rest.drop { $0 == " " || $0 == "\t" }
+            guard let first = rest.first else { return words }
+            if first == "\"" {
+                let body = rest.dropFirst()
+                guard let end = body.firstIndex(of: "\"") else { throw ConfigurationError("unbalanced quotes") }
+                rest = body[body.index(after: end)...]
+                guard rest.first.map({ $0 == " " || $0 == "\t" }) ?? true else {
+                    throw ConfigurationError("closing quote must be followed by a space")
+                }
+                words.append(String(body[..<end]))
+            } else {
+                let word = rest.prefix { $0 != " " && $0 != "\t" }
+                words.append(String(word))
+                rest = rest.dropFirst(word.count)
+            }
+        }
+    }
+
+    /// `tls-protocols`: `TLSv1.2`, `TLSv1.3` or both, separated by spaces.
+    static func tlsProtocols(_ text: String) throws(ConfigurationError) -> [String] {
+        let names = text.split(separator: " ").map(String.init)
+        guard !names.isEmpty, names.allSatisfy(ClientTLSSettings.knownProtocols.contains) else {
+            throw ConfigurationError("'\(text)' is not a list of TLS versions (\(ClientTLSSettings.knownProtocols.joined(separator: ", ")))")
+        }
+        return ClientTLSSettings.knownProtocols.filter(names.contains)
     }
 
     /// Parses `host:port` seed addresses.

@@ -48,8 +48,9 @@ extension ProxyConfiguration {
         String(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
+    /// A value as a file line gives it: in double quotes when empty or when it holds a space.
     private static func quoted(_ text: String) -> String {
-        text.isEmpty ? "\"\"" : text
+        text.isEmpty || text.contains(" ") ? "\"\(text)\"" : text
     }
 
     static let allDirectives: [Directive] = [
@@ -189,6 +190,23 @@ extension ProxyConfiguration {
             set: { $0.configSetBroadcast = try yesNo($1) },
             value: { $0.configSetBroadcast ? "yes" : "no" }
         ),
+        Directive("tls-port", needsRestart: true, set: { $0.tls.port = try integer($1, in: 0...65535) }, value: { String($0.tls.port) }),
+        Directive("tls-cert-file", needsRestart: false, set: { $0.tls.certificateFile = $1 }, value: { quoted($0.tls.certificateFile) }),
+        Directive("tls-key-file", needsRestart: false, set: { $0.tls.keyFile = $1 }, value: { quoted($0.tls.keyFile) }),
+        Directive("tls-ca-cert-file", needsRestart: false, set: { $0.tls.caCertificateFile = $1 }, value: { quoted($0.tls.caCertificateFile) }),
+        Directive(
+            "tls-auth-clients",
+            needsRestart: false,
+            set: { $0.tls.clientAuthentication = try choice($1, describedAs: "tls-auth-clients value") },
+            value: { $0.tls.clientAuthentication.rawValue }
+        ),
+        Directive(
+            "tls-protocols",
+            needsRestart: false,
+            set: { $0.tls.protocols = try tlsProtocols($1) },
+            value: { quoted($0.tls.protocols.joined(separator: " ")) }
+        ),
+        Directive("tls-ciphers", needsRestart: false, set: { $0.tls.ciphers = $1 }, value: { quoted($0.tls.ciphers) }),
         Directive(
             "cross-slot-transactions",
             needsRestart: false,

@@ -97,6 +97,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// Whether a transaction over several slots is refused or run slot by slot
     /// (`cross-slot-transactions`).
     public var crossSlotTransactions: CrossSlotTransactions
+    /// The TLS client port and its certificates (`tls-*`); see ``ClientTLSSettings``.
+    public var tls: ClientTLSSettings
 
     public init(
         bind: String = "127.0.0.1",
@@ -133,6 +135,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         maxInFlightPerNode: Int = 100_000,
         configSetBroadcast: Bool = true,
         crossSlotTransactions: CrossSlotTransactions = .refuse,
+        tls: ClientTLSSettings = ClientTLSSettings(),
         requirePassword: String = "",
         clusterUser: String = "",
         clusterPassword: String = ""
@@ -171,6 +174,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.maxInFlightPerNode = maxInFlightPerNode
         self.configSetBroadcast = configSetBroadcast
         self.crossSlotTransactions = crossSlotTransactions
+        self.tls = tls
         self.requirePassword = requirePassword
         self.clusterUser = clusterUser
         self.clusterPassword = clusterPassword

@@ -6,11 +6,12 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SlotgateCluster
 import SlotgateRESP
 
 /// The proxy as a whole: event loops each with their own router, the topology monitor that feeds
-/// them, and the listening socket clients connect to.
+/// them, and the listening sockets clients connect to (plain, TLS, or both).
 ///
 /// Start order: the monitor thread starts discovering at once; the listener is bound right away,
 /// so clients that connect before the first slot map get a clear `-CLUSTERDOWN` instead of a
@@ -21,7 +22,10 @@ public final class ProxyServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let monitor: TopologyMonitor
     private let routers: [NIOLoopBound<LoopRouter>]
-    private let listener: any Channel
+    /// The plain client port; `nil` when `port 0` leaves only the TLS port.
+    private let listener: (any Channel)?
+    /// The TLS client port and its context, when `tls-port` is set.
+    private let tlsListener: (channel: any Channel, tls: ClientTLS)?
     private let admin: (service: AdminService, channel: (any Channel)?)
     /// Set when shutdown begins: the monitor's views no longer reach the loops.
     private let stopped: NIOLockedValueBox<Bool>
@@ -88,13 +92,34 @@ public final class ProxyServer: Sendable {
         let service = AdminService(configuration: configuration, directory: directory, monitor: monitor, exclusiveLinks: exclusiveLinks)
         LogLevelControl.shared.level = configuration.logLevel
         do {
-            let listener = try await Self.bind(configuration: configuration, group: group, routers: allRouters)
+            let clientTLS = configuration.tls.isEnabled ? try ClientTLS(configuration.tls) : nil
+            // `port 0` beside a `tls-port` turns the plain port off, as in Redis; alone it asks
+            // for any free port.
+            let listener =
+                configuration.port == 0 && clientTLS != nil
+                ? nil : try await Self.bind(port: configuration.port, tls: nil, configuration: configuration, group: group, routers: allRouters)
+            var tlsListener: (channel: any Channel, tls: ClientTLS)?
+            if let clientTLS {
+                let channel = try await Self.bind(
+                    port: configuration.tls.port,
+                    tls: clientTLS,
+                    configuration: configuration,
+                    group: group,
+                    routers: allRouters
+                )
+                tlsListener = (channel, clientTLS)
+            }
+            let boundPort = listener?.localAddress?.port ?? tlsListener?.channel.localAddress?.port ?? configuration.port
             let adminChannel =
                 configuration.adminPort == 0 ? nil : try await Self.bindAdmin(configuration: configuration, group: group, service: service)
-            identity.announce(Self.announcedAddress(configuration: configuration, boundPort: listener.localAddress?.port ?? configuration.port))
+            identity.announce(Self.announcedAddress(configuration: configuration, boundPort: boundPort))
             logger.info(
                 "listening",
-                metadata: ["listen.address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "threads": "\(configuration.eventLoopThreads)"]
+                metadata: [
+                    "listen.address": "\(listener?.localAddress.map { "\($0)" } ?? "none")",
+                    "listen.tls_address": "\(tlsListener?.channel.localAddress.map { "\($0)" } ?? "none")",
+                    "threads": "\(configuration.eventLoopThreads)",
+                ]
             )
             if let adminChannel {
                 logger.info("admin port listening", metadata: ["admin.address": "\(adminChannel.localAddress.map { "\($0)" } ?? "?")"])
@@ -106,6 +131,7 @@ public final class ProxyServer: Sendable {
                 monitor: monitor,
                 routers: allRouters,
                 listener: listener,
+                tlsListener: tlsListener,
                 admin: (service, adminChannel),
                 stopped: stopped
             )
@@ -122,7 +148,8 @@ public final class ProxyServer: Sendable {
         group: MultiThreadedEventLoopGroup,
         monitor: TopologyMonitor,
         routers: [NIOLoopBound<LoopRouter>],
-        listener: any Channel,
+        listener: (any Channel)?,
+        tlsListener: (channel: any Channel, tls: ClientTLS)?,
         admin: (service: AdminService, channel: (any Channel)?),
         stopped: NIOLockedValueBox<Bool>
     ) {
@@ -133,11 +160,16 @@ public final class ProxyServer: Sendable {
         self.monitor = monitor
         self.routers = routers
         self.listener = listener
+        self.tlsListener = tlsListener
         self.admin = admin
     }
 
-    /// The address clients connect to (the real port when the configuration asked for port 0).
-    public var localAddress: SocketAddress? { self.listener.localAddress }
+    /// The address clients connect to (the real port when the configuration asked for port 0);
+    /// `nil` when only the TLS port listens.
+    public var localAddress: SocketAddress? { self.listener?.localAddress }
+
+    /// The TLS port's address, if it listens.
+    public var tlsLocalAddress: SocketAddress? { self.tlsListener?.channel.localAddress }
 
     /// The admin port's address, if it listens.
     public var adminAddress: SocketAddress? { self.admin.channel?.localAddress }
@@ -146,7 +178,8 @@ public final class ProxyServer: Sendable {
     /// (for up to `shutdown-timeout`) and are then disconnected; then links close, the event loops
     /// and the topology monitor stop.
     public func shutdown() async throws {
-        try? await self.listener.close()
+        try? await self.listener?.close()
+        try? await self.tlsListener?.channel.close()
         try? await self.admin.channel?.close()
         let timeout = self.admin.service.configuration.shutdownTimeout
         let clock = ContinuousClock()
@@ -169,8 +202,17 @@ public final class ProxyServer: Sendable {
 
     /// Puts a new configuration in force (`SIGHUP`): returns the changed directives that need a
     /// restart, which keep their old values.
+    /// The TLS port's certificate, key and CA files are read again; when they cannot be, the error
+    /// is logged and the port keeps serving the old ones.
     public func reload(_ configuration: ProxyConfiguration) -> [String] {
-        self.admin.service.apply(configuration)
+        if let tls = self.tlsListener?.tls {
+            do {
+                try tls.reload(configuration.tls)
+            } catch {
+                self.logger.error("TLS files not reloaded; the old ones stay in use", metadata: ["error": "\(error)"])
+            }
+        }
+        return self.admin.service.apply(configuration)
     }
 
     /// Clients connected and the slot map version, for systemd's `STATUS=`; `nil` before the
@@ -205,7 +247,10 @@ public final class ProxyServer: Sendable {
             .get()
     }
 
+    /// Listens for clients on `port`, speaking TLS first when `tls` is given.
     private static func bind(
+        port: Int,
+        tls: ClientTLS?,
         configuration: ProxyConfiguration,
         group: MultiThreadedEventLoopGroup,
         routers: [NIOLoopBound<LoopRouter>]
@@ -224,10 +269,13 @@ public final class ProxyServer: Sendable {
                     guard let router = routers.first(where: { $0.eventLoop === channel.eventLoop }) else {
                         preconditionFailure("Invalid state: a channel on an event loop without a router")
                     }
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(tls.makeHandler())
+                    }
                     try channel.pipeline.syncOperations.addHandler(ClientSession(router: router.value, limits: limits))
                 }
             }
-            .bind(host: configuration.bind, port: configuration.port)
+            .bind(host: configuration.bind, port: port)
             .get()
     }
 }

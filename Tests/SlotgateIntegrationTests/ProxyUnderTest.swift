@@ -34,9 +34,12 @@ final class ProxyUnderTest: Sendable {
         )
         configure(&configuration)
         let server = try await ProxyServer.start(configuration: configuration, logger: logger)
-        guard let port = server.localAddress?.port else { throw HarnessError("proxy has no port") }
+        // A proxy with only a TLS port (`port 0` beside `tls-port`) is known by its TLS port.
+        guard let port = server.localAddress?.port ?? server.tlsLocalAddress?.port else { throw HarnessError("proxy has no port") }
         let proxy = ProxyUnderTest(server: server, port: port)
-        if waitForSlotMap {
+        if waitForSlotMap && server.localAddress == nil {
+            try await proxy.waitForSlotMap()
+        } else if waitForSlotMap {
             try proxy.waitUntilRouting(password: configuration.requirePassword)
         }
         return proxy
@@ -71,6 +74,15 @@ final class ProxyUnderTest: Sendable {
 
     func stop() async throws {
         try await self.server.shutdown()
+    }
+
+    /// Waits (bounded) until the proxy holds a slot map, without a client connection.
+    private func waitForSlotMap() async throws {
+        for _ in 0..<200 {
+            if await self.server.status() != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError("proxy did not load a slot map within 10 s")
     }
 
     private func waitUntilRouting(password: String) throws {

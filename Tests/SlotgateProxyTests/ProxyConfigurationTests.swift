@@ -197,6 +197,36 @@ struct ProxyConfigurationTests {
         #expect(Self.rejection("port 1 2") == "conf:1: 'port' takes one value, got 2")
     }
 
+    @Test("a value in double quotes may hold spaces; \"\" is the empty value; quotes must balance")
+    func quotedValues() throws {
+        #expect(try Self.parse("tls-protocols \"TLSv1.3 TLSv1.2\"").tls.protocols == ["TLSv1.2", "TLSv1.3"])
+        #expect(try Self.parse("tls-protocols TLSv1.3").tls.protocols == ["TLSv1.3"])
+        #expect(try Self.parse("requirepass \"two words\"").requirePassword == "two words")
+        #expect(try Self.parse("requirepass \"\"").requirePassword == "")
+        #expect(Self.rejection("requirepass \"open") == "conf:1: unbalanced quotes")
+        #expect(Self.rejection("requirepass \"a\"b") == "conf:1: closing quote must be followed by a space")
+        #expect(Self.rejection("tls-protocols \"TLSv1.1 TLSv1.2\"") == "conf:1: 'TLSv1.1 TLSv1.2' is not a list of TLS versions (TLSv1.2, TLSv1.3)")
+    }
+
+    @Test("the TLS port's directives")
+    func tlsDirectives() throws {
+        let tls = try Self.parse(
+            "tls-port 6380\ntls-cert-file /etc/s.crt\ntls-key-file /etc/s.key\ntls-ca-cert-file /etc/ca.crt\ntls-auth-clients optional\ntls-ciphers HIGH:!aNULL"
+        ).tls
+        #expect(
+            tls
+                == ClientTLSSettings(
+                    port: 6380,
+                    certificateFile: "/etc/s.crt",
+                    keyFile: "/etc/s.key",
+                    caCertificateFile: "/etc/ca.crt",
+                    clientAuthentication: .optional,
+                    ciphers: "HIGH:!aNULL"
+                )
+        )
+        #expect(Self.rejection("tls-auth-clients maybe") == "conf:1: 'maybe' is not a tls-auth-clients value (yes, no, optional)")
+    }
+
     @Test("cluster needs host:port addresses")
     func badCluster() {
         #expect(Self.rejection("cluster") == "conf:1: 'cluster' needs at least one host:port")
@@ -284,8 +314,10 @@ struct ProxyConfigurationTests {
         let shownDefaults = text.split(separator: "\n").filter { $0.hasPrefix("# ") && $0.dropFirst(2).first?.isLowercase == true }
             .map { String($0.dropFirst(2)) }
             .filter { line in
+                // A directive and one value, which may be a quoted string with spaces.
                 let words = line.split(separator: " ")
-                return words.count == 2 && words[0].allSatisfy { $0.isLowercase || $0 == "-" }
+                let oneValue = words.count == 2 || (words.count > 2 && words[1].hasPrefix("\"") && line.hasSuffix("\""))
+                return oneValue && words[0].allSatisfy { $0.isLowercase || $0 == "-" }
             }
         let directives = Set(shownDefaults.map { String($0.split(separator: " ")[0]) })
         #expect(directives == Set(ProxyConfiguration.directiveNames))
