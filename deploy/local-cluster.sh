@@ -4,12 +4,18 @@
 #
 # Usage:
 #   deploy/local-cluster.sh start|stop|status [--base-port N] [--dir DIR] [--node-timeout MS]
+#                          [--tls CERT_DIR]
 #
 #   --base-port N      nodes listen on N..N+5, cluster bus on N+10000..N+10005
 #                      (default 7000)
 #   --dir DIR          working dir, one sub-dir per node (default
 #                      ${TMPDIR:-/tmp}/slotgate-cluster-N)
 #   --node-timeout MS  cluster-node-timeout of every node (default 5000)
+#   --tls CERT_DIR     the nodes speak only TLS on their ports, the cluster bus and
+#                      replication too (Redis's tls-port, tls-cluster, tls-replication),
+#                      with CERT_DIR/ca.crt, server.crt and server.key (also the client
+#                      certificate this script's redis-cli shows). Give it to stop and
+#                      status as well.
 #
 #   start   idempotent: if the 6 nodes of DIR already run and the cluster is
 #           healthy, does nothing. Otherwise stops this DIR's own nodes, wipes
@@ -40,12 +46,15 @@ BASE_PORT=7000
 CLUSTER_DIR=""
 NODE_TIMEOUT_MS=5000
 COMMAND=""
+TLS_DIR=""
+# redis-cli's TLS options, when the nodes speak TLS.
+TLS_ARGS=()
 
 log() { echo "local-cluster: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-  echo "usage: $0 start|stop|status [--base-port N] [--dir DIR] [--node-timeout MS]" >&2
+  echo "usage: $0 start|stop|status [--base-port N] [--dir DIR] [--node-timeout MS] [--tls CERT_DIR]" >&2
   exit 2
 }
 
@@ -61,6 +70,8 @@ parse_args() {
       --dir=*) CLUSTER_DIR=${1#*=} ;;
       --node-timeout) (($# >= 2)) || usage; NODE_TIMEOUT_MS=$2; shift ;;
       --node-timeout=*) NODE_TIMEOUT_MS=${1#*=} ;;
+      --tls) (($# >= 2)) || usage; TLS_DIR=$2; shift ;;
+      --tls=*) TLS_DIR=${1#*=} ;;
       -h|--help) usage ;;
       *) log "unknown argument: $1"; usage ;;
     esac
@@ -78,6 +89,14 @@ parse_args() {
   # Absolute, symlink-free path: redis chdirs into it and /proc/PID/cwd shows it so.
   CLUSTER_DIR=$(realpath -m -- "$CLUSTER_DIR")
   [[ "$CLUSTER_DIR" != / ]] || die "--dir must not be /"
+  if [[ -n "$TLS_DIR" ]]; then
+    TLS_DIR=$(realpath -m -- "$TLS_DIR")
+    local file
+    for file in ca.crt server.crt server.key; do
+      [[ -r "$TLS_DIR/$file" ]] || die "--tls: $TLS_DIR/$file is missing"
+    done
+    TLS_ARGS=(--tls --cacert "$TLS_DIR/ca.crt" --cert "$TLS_DIR/server.crt" --key "$TLS_DIR/server.key")
+  fi
 }
 
 ports() { seq "$BASE_PORT" $((BASE_PORT + NODE_COUNT - 1)); }
@@ -86,7 +105,7 @@ node_dir() { echo "$CLUSTER_DIR/$1"; }
 # redis-cli against one local node; bounded so a hung node cannot block us.
 rcli() {
   local port=$1; shift
-  timeout 3 redis-cli -h 127.0.0.1 -p "$port" "$@" </dev/null 2>/dev/null | tr -d '\r'
+  timeout 3 redis-cli -h 127.0.0.1 -p "$port" ${TLS_ARGS[@]+"${TLS_ARGS[@]}"} "$@" </dev/null 2>/dev/null | tr -d '\r'
 }
 
 # PID of a node's live redis-server (checked against its dir, so a recycled PID
@@ -180,7 +199,7 @@ start_nodes() {
   local port dir
   for port in $(ports); do
     dir=$(node_dir "$port")
-    slotgate_write_node_conf "$port" "$dir" "$NODE_TIMEOUT_MS"
+    slotgate_write_node_conf "$port" "$dir" "$NODE_TIMEOUT_MS" "$TLS_DIR"
     slotgate_start_node "$dir" || fail "redis-server on port $port did not start"
   done
 }
@@ -198,7 +217,7 @@ wait_for_ping() {
 create_cluster() {
   local addrs=() port
   for port in $(ports); do addrs+=("127.0.0.1:$port"); done
-  timeout 60 redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes \
+  timeout 60 redis-cli ${TLS_ARGS[@]+"${TLS_ARGS[@]}"} --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes \
     </dev/null >"$CLUSTER_DIR/cluster-create.log" 2>&1 ||
     fail "redis-cli --cluster create failed (see $CLUSTER_DIR/cluster-create.log)"
 }

@@ -5,6 +5,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
+import NIOSSL
 import SlotgateRESP
 
 /// Keeps the proxy's picture of the cluster current.
@@ -33,6 +34,8 @@ public final class TopologyMonitor: Sendable {
         /// Most replication lag, in seconds, of a replica fit to serve reads; `nil` to measure no
         /// replicas (the proxy always measures them, so `read-from` can change at run time).
         public var replicaMaxLag: Int?
+        /// TLS for the nodes (`cluster-tls`); `nil` for plain TCP.
+        public var tls: NIOSSLContext?
 
         public init(
             seeds: [NodeAddress],
@@ -40,7 +43,8 @@ public final class TopologyMonitor: Sendable {
             minimumRefreshInterval: Duration,
             nodeTimeout: Duration,
             credentials: [String]? = nil,
-            replicaMaxLag: Int? = nil
+            replicaMaxLag: Int? = nil,
+            tls: NIOSSLContext? = nil
         ) {
             self.seeds = seeds
             self.refreshInterval = refreshInterval
@@ -48,11 +52,17 @@ public final class TopologyMonitor: Sendable {
             self.nodeTimeout = nodeTimeout
             self.credentials = credentials
             self.replicaMaxLag = replicaMaxLag
+            self.tls = tls
         }
 
         /// A new connection to `node`, authenticated when the cluster needs it.
-        func connect(to node: NodeAddress) throws -> BlockingRedisConnection {
-            let connection = try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.nodeTimeout)
+        func connect(to node: NodeAddress) throws -> any BlockingNodeConnection {
+            let connection: any BlockingNodeConnection =
+                if let tls = self.tls {
+                    try TLSNodeConnection(to: node, timeout: self.nodeTimeout, context: tls)
+                } else {
+                    try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.nodeTimeout)
+                }
             if let credentials = self.credentials, case .error(let message) = try connection.command(credentials) {
                 throw TopologyError("AUTH refused: \(message)")
             }
@@ -68,6 +78,9 @@ public final class TopologyMonitor: Sendable {
     private let statusBox = NIOLockedValueBox(MonitorStatus())
     /// Parameters set on every node through Slotgate, which the monitor gives to nodes met later.
     public let nodeSettings = NodeSettings()
+
+    /// The TLS the nodes speak (`cluster-tls`), for every connection to them; `nil` for plain TCP.
+    public var nodeTLS: NIOSSLContext? { self.configuration.tls }
 
     /// What the last refresh found; safe to read from any thread.
     public var status: MonitorStatus { self.statusBox.withLockedValue { $0 } }
@@ -313,7 +326,7 @@ private struct Catalog {
     /// `cluster-node-timeout`, if `CONFIG GET` is allowed.
     let nodeTimeout: Duration?
 
-    init(asking connection: BlockingRedisConnection) throws {
+    init(asking connection: any BlockingNodeConnection) throws {
         guard let commands = CommandTable(commandReply: try connection.command(["COMMAND"])) else {
             throw TopologyError("COMMAND reply could not be read")
         }

@@ -6,6 +6,7 @@ import DequeModule
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SlotgateCluster
 import SlotgateRESP
 
@@ -441,6 +442,7 @@ package final class LoopRouter {
     func openLink(to node: NodeAddress, owner: any NodeLinkOwner, carriesPushes: Bool = false, resp3: Bool) -> NodeLink {
         let link = NodeLink(address: node, router: self, owner: owner, carriesPushes: carriesPushes, resp3: resp3)
         let loopBound = NIOLoopBound((link, self), eventLoop: self.eventLoop)
+        let tls = self.monitor.nodeTLS
         ClientBootstrap(group: self.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -451,6 +453,10 @@ package final class LoopRouter {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let (link, router) = loopBound.value
+                    if let tls {
+                        // Writes made before the handshake ends wait in the TLS handler.
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    }
                     try channel.pipeline.syncOperations.addHandler(NodeLinkHandler(link: link, router: router))
                 }
             }

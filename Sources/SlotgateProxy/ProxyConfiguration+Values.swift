@@ -190,6 +190,25 @@ extension ProxyConfiguration {
             set: { $0.configSetBroadcast = try yesNo($1) },
             value: { $0.configSetBroadcast ? "yes" : "no" }
         ),
+        Directive(
+            "cluster-tls",
+            needsRestart: true,
+            set: { $0.clusterTLS.enabled = try yesNo($1) },
+            value: { $0.clusterTLS.enabled ? "yes" : "no" }
+        ),
+        Directive(
+            "cluster-tls-cert-file",
+            needsRestart: true,
+            set: { $0.clusterTLS.certificateFile = $1 },
+            value: { quoted($0.clusterTLS.certificateFile) }
+        ),
+        Directive("cluster-tls-key-file", needsRestart: true, set: { $0.clusterTLS.keyFile = $1 }, value: { quoted($0.clusterTLS.keyFile) }),
+        Directive(
+            "cluster-tls-ca-cert-file",
+            needsRestart: true,
+            set: { $0.clusterTLS.caCertificateFile = $1 },
+            value: { quoted($0.clusterTLS.caCertificateFile) }
+        ),
         Directive("tls-port", needsRestart: true, set: { $0.tls.port = try integer($1, in: 0...65535) }, value: { String($0.tls.port) }),
         Directive("tls-cert-file", needsRestart: false, set: { $0.tls.certificateFile = $1 }, value: { quoted($0.tls.certificateFile) }),
         Directive("tls-key-file", needsRestart: false, set: { $0.tls.keyFile = $1 }, value: { quoted($0.tls.keyFile) }),

@@ -99,6 +99,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var crossSlotTransactions: CrossSlotTransactions
     /// The TLS client port and its certificates (`tls-*`); see ``ClientTLSSettings``.
     public var tls: ClientTLSSettings
+    /// TLS to the nodes (`cluster-tls*`); see ``NodeTLSSettings``.
+    public var clusterTLS: NodeTLSSettings
 
     public init(
         bind: String = "127.0.0.1",
@@ -136,6 +138,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         configSetBroadcast: Bool = true,
         crossSlotTransactions: CrossSlotTransactions = .refuse,
         tls: ClientTLSSettings = ClientTLSSettings(),
+        clusterTLS: NodeTLSSettings = NodeTLSSettings(),
         requirePassword: String = "",
         clusterUser: String = "",
         clusterPassword: String = ""
@@ -175,6 +178,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.configSetBroadcast = configSetBroadcast
         self.crossSlotTransactions = crossSlotTransactions
         self.tls = tls
+        self.clusterTLS = clusterTLS
         self.requirePassword = requirePassword
         self.clusterUser = clusterUser
         self.clusterPassword = clusterPassword

@@ -32,6 +32,7 @@ public final class ProxyServer: Sendable {
 
     /// Binds the client port and starts discovering the cluster.
     public static func start(configuration: ProxyConfiguration, logger: Logger) async throws -> ProxyServer {
+        let nodeTLS = try configuration.clusterTLS.makeContext()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         let monitor = TopologyMonitor(
             configuration: .init(
@@ -40,7 +41,8 @@ public final class ProxyServer: Sendable {
                 minimumRefreshInterval: configuration.topologyMinimumRefreshInterval,
                 nodeTimeout: configuration.connectTimeout,
                 credentials: configuration.clusterCredentials,
-                replicaMaxLag: configuration.replicaMaxLag
+                replicaMaxLag: configuration.replicaMaxLag,
+                tls: nodeTLS
             ),
             logger: logger
         )

@@ -2,13 +2,41 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
-private import CHiredis
+internal import CHiredis
 
-/// A synchronous connection to one Redis node over hiredis's `redisContext`.
+/// A synchronous connection to one Redis node: commands go out, replies come back decoded into
+/// ``RESPValue``s.
 ///
 /// It blocks its thread, so it is only for threads made to block: the topology monitor's own
-/// thread and tests. Event loops never use it. Replies are decoded into ``RESPValue``s.
-public final class BlockingRedisConnection {
+/// thread and tests. Event loops never use it. Plain TCP is hiredis's own `redisContext`
+/// (``BlockingRedisConnection``); TLS, which Debian's hiredis 0.14 lacks, is a SwiftNIO channel
+/// whose replies hiredis's reader still parses (`TLSNodeConnection` in SlotgateCluster).
+public protocol BlockingNodeConnection: AnyObject {
+    /// Queues a command given as raw byte strings, to pipeline several; read their replies in
+    /// order with ``readReply()``.
+    func append(_ arguments: [[UInt8]]) throws(BlockingRedisConnectionError)
+    /// Writes every queued command without waiting for replies.
+    func flush() throws(BlockingRedisConnectionError)
+    /// Waits for the next reply of the commands sent so far.
+    func readReply() throws(BlockingRedisConnectionError) -> RESPValue
+}
+
+extension BlockingNodeConnection {
+    /// Sends a command and waits for its reply. A Redis error reply is returned as `.error`, not thrown.
+    public func command(_ arguments: [String]) throws(BlockingRedisConnectionError) -> RESPValue {
+        try self.append(arguments)
+        try self.flush()
+        return try self.readReply()
+    }
+
+    /// Queues a command without waiting.
+    public func append(_ arguments: [String]) throws(BlockingRedisConnectionError) {
+        try self.append(arguments.map { Array($0.utf8) })
+    }
+}
+
+/// A synchronous connection to one Redis node over hiredis's `redisContext`.
+public final class BlockingRedisConnection: BlockingNodeConnection {
     private let context: UnsafeMutablePointer<redisContext>
 
     /// Connects, waiting at most `timeout` for the connection and then for each reply.
@@ -31,18 +59,6 @@ public final class BlockingRedisConnection {
         redisFree(self.context)
     }
 
-    /// Sends a command and waits for its reply. A Redis error reply is returned as `.error`, not thrown.
-    public func command(_ arguments: [String]) throws(BlockingRedisConnectionError) -> RESPValue {
-        try self.append(arguments)
-        return try self.readReply()
-    }
-
-    /// Queues a command without waiting, to pipeline several; read their replies in order with ``readReply()``.
-    public func append(_ arguments: [String]) throws(BlockingRedisConnectionError) {
-        try self.append(arguments.map { Array($0.utf8) })
-    }
-
-    /// Queues a command given as raw byte strings.
     public func append(_ arguments: [[UInt8]]) throws(BlockingRedisConnectionError) {
         let status = withArgumentPointers(arguments) { count, pointers, lengths in
             redisAppendCommandArgv(self.context, count, pointers, lengths)
@@ -50,7 +66,6 @@ public final class BlockingRedisConnection {
         if status != REDIS_OK { throw BlockingRedisConnectionError(message: Self.errorText(self.context)) }
     }
 
-    /// Writes every queued command to the socket without waiting for replies.
     public func flush() throws(BlockingRedisConnectionError) {
         var done: Int32 = 0
         while done == 0 {
@@ -60,31 +75,13 @@ public final class BlockingRedisConnection {
         }
     }
 
-    /// Waits for the next reply of the commands sent so far.
     public func readReply() throws(BlockingRedisConnectionError) -> RESPValue {
         var reply: UnsafeMutableRawPointer? = nil
         guard redisGetReply(self.context, &reply) == REDIS_OK, let reply else {
             throw BlockingRedisConnectionError(message: Self.errorText(self.context))
         }
         defer { freeReplyObject(reply) }
-        return Self.decode(reply.assumingMemoryBound(to: redisReply.self))
-    }
-
-    private static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
-        let value = reply.pointee
-        func text() -> [UInt8] {
-            guard let str = value.str else { return [] }
-            return Array(UnsafeRawBufferPointer(start: str, count: value.len))
-        }
-        switch value.type {
-        case REDIS_REPLY_STRING: return .bulkString(text())
-        case REDIS_REPLY_STATUS: return .simpleString(String(decoding: text(), as: UTF8.self))
-        case REDIS_REPLY_ERROR: return .error(String(decoding: text(), as: UTF8.self))
-        case REDIS_REPLY_INTEGER: return .integer(Int(value.integer))
-        case REDIS_REPLY_ARRAY:
-            return .array((0..<value.elements).map { decode(value.element[$0]!) })
-        default: return .null
-        }
+        return decodeReply(reply.assumingMemoryBound(to: redisReply.self))
     }
 
     private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
@@ -94,6 +91,24 @@ public final class BlockingRedisConnection {
     private static func timeval(_ duration: Duration) -> CHiredis.timeval {
         let (seconds, attoseconds) = duration.components
         return CHiredis.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+}
+
+/// A hiredis reply object as a ``RESPValue``.
+func decodeReply(_ reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
+    let value = reply.pointee
+    func text() -> [UInt8] {
+        guard let str = value.str else { return [] }
+        return Array(UnsafeRawBufferPointer(start: str, count: value.len))
+    }
+    switch value.type {
+    case REDIS_REPLY_STRING: return .bulkString(text())
+    case REDIS_REPLY_STATUS: return .simpleString(String(decoding: text(), as: UTF8.self))
+    case REDIS_REPLY_ERROR: return .error(String(decoding: text(), as: UTF8.self))
+    case REDIS_REPLY_INTEGER: return .integer(Int(value.integer))
+    case REDIS_REPLY_ARRAY:
+        return .array((0..<value.elements).map { decodeReply(value.element[$0]!) })
+    default: return .null
     }
 }
 
@@ -125,5 +140,10 @@ private func withArgumentPointers<Result>(
 /// A blocking connection failed: could not connect, timed out, or the node closed it.
 public struct BlockingRedisConnectionError: Error, Sendable, CustomStringConvertible {
     public let message: String
+
+    public init(message: String) {
+        self.message = message
+    }
+
     public var description: String { self.message }
 }

@@ -26,13 +26,17 @@ final class LocalCluster: Sendable {
     }
 
     /// Starts a cluster on six free ports (whose bus ports, +10000, are free too).
-    /// - Parameter nodeTimeout: the nodes' `cluster-node-timeout` in milliseconds; `nil` keeps the
-    ///   script's default (5000).
-    static func start(nodeTimeout: Int? = nil) throws -> LocalCluster {
+    /// - Parameters:
+    ///   - nodeTimeout: the nodes' `cluster-node-timeout` in milliseconds; `nil` keeps the
+    ///     script's default (5000).
+    ///   - tlsDirectory: a directory with `ca.crt`, `server.crt` and `server.key`: the nodes then
+    ///     speak only TLS (see `local-cluster.sh --tls`), and ``connect(_:)`` cannot reach them.
+    static func start(nodeTimeout: Int? = nil, tlsDirectory: String? = nil) throws -> LocalCluster {
         let basePort = try FreePorts.findBase(count: 6, busOffset: 10000)
         let directory = NSTemporaryDirectory() + "slotgate-test-\(basePort)"
         let cluster = LocalCluster(basePort: basePort, directory: directory)
-        try cluster.script("start", nodeTimeout.map { ["--node-timeout", String($0)] } ?? [])
+        let options = (nodeTimeout.map { ["--node-timeout", String($0)] } ?? []) + (tlsDirectory.map { ["--tls", $0] } ?? [])
+        try cluster.script("start", options)
         return cluster
     }
 

@@ -5,9 +5,11 @@
 #
 # Usage (sourced; only defines functions, changes no shell option):
 #   source "$ROOT/deploy/lib/cluster-node.sh"
-#   slotgate_write_node_conf PORT DIR NODE_TIMEOUT_MS
+#   slotgate_write_node_conf PORT DIR NODE_TIMEOUT_MS [TLS_DIR]
 #       mkdir -p DIR, then write DIR/redis.conf: cluster mode on 127.0.0.1:PORT (bus PORT+10000),
-#       daemonized, with its pidfile, log and nodes-PORT.conf in DIR, no persistence
+#       daemonized, with its pidfile, log and nodes-PORT.conf in DIR, no persistence; with
+#       TLS_DIR, PORT, the bus and replication speak only TLS (TLS_DIR/ca.crt, server.crt,
+#       server.key; clients must show a certificate the CA signed)
 #   slotgate_start_node DIR
 #       redis-server DIR/redis.conf (it daemonizes), without our inherited descriptors
 #   slotgate_node_pid DIR
@@ -18,10 +20,20 @@
 # compares it with the process's /proc/PID/cwd.
 
 slotgate_write_node_conf() {
-  local port=$1 dir=$2 node_timeout_ms=$3
+  local port=$1 dir=$2 node_timeout_ms=$3 tls_dir=${4:-}
+  local listen="port $port"
+  if [[ -n "$tls_dir" ]]; then
+    listen="port 0
+tls-port $port
+tls-cluster yes
+tls-replication yes
+tls-cert-file $tls_dir/server.crt
+tls-key-file $tls_dir/server.key
+tls-ca-cert-file $tls_dir/ca.crt"
+  fi
   mkdir -p "$dir"
   cat >"$dir/redis.conf" <<CONF
-port $port
+$listen
 bind 127.0.0.1
 protected-mode no
 cluster-enabled yes
