@@ -91,6 +91,11 @@ package final class ClientSession: ChannelInboundHandler {
     var usesRESP3: Bool { self.connection.usesRESP3 }
     var remoteAddress: String { self.connection.remoteAddress }
 
+    /// The client's IP address, without the port: what `auth-failure-limit` counts by.
+    private var clientHost: Substring {
+        self.remoteAddress.lastIndex(of: ":").map { self.remoteAddress[..<$0] } ?? self.remoteAddress[...]
+    }
+
     /// Closes the connection (`CLIENT KILL`).
     func close() {
         self.context?.close(promise: nil)
@@ -240,13 +245,25 @@ package final class ClientSession: ChannelInboundHandler {
             self.acceptsCommands = false
             slot.fillAndClose(bytes)
         case nil:
-            if let reply = ConnectionCommand.answer(
+            let authenticating = ConnectionCommand.isAuthenticationAttempt(command, name: name)
+            if authenticating,
+                let refusal = self.router.authFailures.refusal(
+                    for: self.clientHost,
+                    limit: self.router.settings.authFailureLimit,
+                    now: self.router.now
+                )
+            {
+                slot.fillError(refusal)
+            } else if let reply = ConnectionCommand.answer(
                 command,
                 name: name,
                 state: &self.connection,
                 serverVersion: self.router.serverVersion,
                 authenticator: self.router.authenticator
             ) {
+                if authenticating && reply.readableBytesView.starts(with: "-WRONGPASS".utf8) {
+                    self.router.authFailures.recordFailure(from: self.clientHost, now: self.router.now)
+                }
                 slot.fill(reply)
             } else if self.answerAboutAllClients(command, name: name, replySlot: slot) {
                 return

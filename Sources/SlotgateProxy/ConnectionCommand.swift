@@ -121,6 +121,11 @@ enum ConnectionCommand {
         reply.writeRESPArrayHeader(count: 0)
     }
 
+    /// Whether the command gives a password: `AUTH`, or `HELLO` with its `AUTH` option.
+    static func isAuthenticationAttempt(_ command: RESPCommand, name: String) -> Bool {
+        name == "auth" || (name == "hello" && command.arguments.dropFirst().contains { String(buffer: $0).lowercased() == "auth" })
+    }
+
     /// Checks a password; `nil` when accepted (and the client is then authenticated), else the error.
     private static func authenticate(
         user: ByteBuffer?,

@@ -33,6 +33,8 @@ package final class LoopRouter {
     let exclusiveLinks: ExclusiveLinkBudget
     /// Clients connected across all loops, for `maxclients`.
     private let connectedClients: BoundedCounter
+    /// Failed `AUTH` attempts by address, shared by every loop.
+    let authFailures: AuthFailureLimiter
     /// Scripts clients loaded, to load again on nodes that lost them.
     let scripts: ScriptCache
     /// Every loop's router, for commands about all clients.
@@ -101,6 +103,7 @@ package final class LoopRouter {
         identity: ProxyIdentity,
         exclusiveLinks: ExclusiveLinkBudget,
         connectedClients: BoundedCounter,
+        authFailures: AuthFailureLimiter,
         scripts: ScriptCache,
         directory: RouterDirectory,
         logger: Logger
@@ -111,6 +114,7 @@ package final class LoopRouter {
         self.identity = identity
         self.exclusiveLinks = exclusiveLinks
         self.connectedClients = connectedClients
+        self.authFailures = authFailures
         self.scripts = scripts
         self.directory = directory
         self.logger = logger

@@ -119,6 +119,12 @@ extension ProxyConfiguration {
         ),
         Directive("requirepass", needsRestart: false, set: { $0.requirePassword = $1 == "\"\"" ? "" : $1 }, value: { quoted($0.requirePassword) }),
         Directive(
+            "auth-failure-limit",
+            needsRestart: false,
+            set: { $0.authFailureLimit = try integer($1, in: 0...1_000_000) },
+            value: { String($0.authFailureLimit) }
+        ),
+        Directive(
             "proto-max-bulk-len",
             needsRestart: true,
             set: { $0.protoMaxBulkLength = try byteSize($1, in: 1024...(Int(Int32.max) * 2)) },

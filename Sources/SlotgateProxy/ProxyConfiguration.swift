@@ -94,6 +94,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// Whether a client's `CONFIG SET` goes to every node (`config-set-broadcast`); when it does
     /// not, `CONFIG SET` is refused.
     public var configSetBroadcast: Bool
+    /// Failed `AUTH` attempts one client address may make per minute before its attempts are
+    /// refused unchecked (`auth-failure-limit`); 0 for no limit.
+    public var authFailureLimit: Int
     /// Whether a transaction over several slots is refused or run slot by slot
     /// (`cross-slot-transactions`).
     public var crossSlotTransactions: CrossSlotTransactions
@@ -136,6 +139,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         clientQueryBufferLimit: Int = 1024 * 1024 * 1024,
         maxInFlightPerNode: Int = 100_000,
         configSetBroadcast: Bool = true,
+        authFailureLimit: Int = 10,
         crossSlotTransactions: CrossSlotTransactions = .refuse,
         tls: ClientTLSSettings = ClientTLSSettings(),
         clusterTLS: NodeTLSSettings = NodeTLSSettings(),
@@ -176,6 +180,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.clientQueryBufferLimit = clientQueryBufferLimit
         self.maxInFlightPerNode = maxInFlightPerNode
         self.configSetBroadcast = configSetBroadcast
+        self.authFailureLimit = authFailureLimit
         self.crossSlotTransactions = crossSlotTransactions
         self.tls = tls
         self.clusterTLS = clusterTLS

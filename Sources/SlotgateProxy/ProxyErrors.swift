@@ -40,6 +40,10 @@ public enum ProxyErrors {
     static let watchAcrossSlots =
         crossSlot + " (the keys a transaction WATCHes must share one slot: no order of per-slot commits can honour watches in several)"
     static let notAllowedInTransaction = "ERR Command not allowed inside a transaction"
+    static func tooManyAuthFailures(seconds: Int) -> String {
+        "ERR too many failed AUTH attempts from this address; try again in \(seconds) s"
+    }
+
     static let watchedGroupNotCommitted = "the transaction on the watched keys' slot did not commit"
 
     /// Why one slot's share of a per-slot transaction did not commit, and whether its commands ran.

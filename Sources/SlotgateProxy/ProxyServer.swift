@@ -53,6 +53,7 @@ public final class ProxyServer: Sendable {
             limitPerClient: configuration.maxExclusiveLinksPerClient
         )
         let connectedClients = BoundedCounter()
+        let authFailures = AuthFailureLimiter()
         let scripts = ScriptCache()
         let directory = RouterDirectory()
         var routers: [NIOLoopBound<LoopRouter>] = []
@@ -67,6 +68,7 @@ public final class ProxyServer: Sendable {
                             identity: identity,
                             exclusiveLinks: exclusiveLinks,
                             connectedClients: connectedClients,
+                            authFailures: authFailures,
                             scripts: scripts,
                             directory: directory,
                             logger: logger
@@ -91,7 +93,13 @@ public final class ProxyServer: Sendable {
                 }
             }
         }
-        let service = AdminService(configuration: configuration, directory: directory, monitor: monitor, exclusiveLinks: exclusiveLinks)
+        let service = AdminService(
+            configuration: configuration,
+            directory: directory,
+            monitor: monitor,
+            exclusiveLinks: exclusiveLinks,
+            authFailures: authFailures
+        )
         LogLevelControl.shared.level = configuration.logLevel
         do {
             let clientTLS = configuration.tls.isEnabled ? try ClientTLS(configuration.tls) : nil

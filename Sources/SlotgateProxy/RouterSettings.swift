@@ -52,6 +52,8 @@ package struct RouterSettings: Sendable {
     var configSetBroadcast: Bool
     /// Whether a transaction over several slots is refused or run slot by slot (`cross-slot-transactions`).
     var crossSlotTransactions: CrossSlotTransactions
+    /// Failed `AUTH` attempts per client address and minute before they are refused (`auth-failure-limit`).
+    var authFailureLimit: Int
 }
 
 extension RouterSettings {
@@ -83,7 +85,8 @@ extension RouterSettings {
             clientOutputBufferLimitPubSub: configuration.clientOutputBufferLimitPubSub,
             maxInFlightPerNode: configuration.maxInFlightPerNode,
             configSetBroadcast: configuration.configSetBroadcast,
-            crossSlotTransactions: configuration.crossSlotTransactions
+            crossSlotTransactions: configuration.crossSlotTransactions,
+            authFailureLimit: configuration.authFailureLimit
         )
     }
 }

@@ -354,3 +354,28 @@ extension LiveClusterSuite.SessionTests {
         #expect(try blocked.command(["LRANGE", "{unblock}:list", "0", "-1"]) == .array([.bulkString(Array("kept".utf8))]))
     }
 }
+
+extension LiveClusterSuite.SessionTests {
+    /// Past `auth-failure-limit` wrong passwords from one address in a minute, that address's
+    /// attempts are refused unchecked, even with the right password; the admin port counts both.
+    @Test func failedAuthAttemptsAreLimitedPerAddressAndCounted() async throws {
+        let admin = try FreePorts.findBase(count: 1, busOffset: 0)
+        try await withOwnProxy({
+            $0.requirePassword = "right"
+            $0.authFailureLimit = 3
+            $0.adminPort = admin
+        }) { proxy in
+            let client = try proxy.connect()
+            for _ in 0..<3 {
+                #expect(try client.command(["AUTH", "wrong"]) == .error("WRONGPASS invalid username-password pair or user is disabled."))
+            }
+            let refused = try #require(try client.command(["AUTH", "right"]).errorText)
+            #expect(refused.hasPrefix("ERR too many failed AUTH attempts from this address; try again in "), "\(refused)")
+            #expect(try proxy.connect().command(["HELLO", "3", "AUTH", "default", "right"]).errorText?.hasPrefix("ERR too many failed AUTH") == true)
+            #expect(try client.command(["GET", "k"]) == .error("NOAUTH Authentication required."))
+            let metrics = try AdminHTTP.get("/metrics", port: admin).body
+            #expect(metrics.contains("slotgate_auth_failures_total 3"), "\(metrics)")
+            #expect(metrics.contains("slotgate_auth_refused_total 2"), "\(metrics)")
+        }
+    }
+}

@@ -40,6 +40,8 @@ enum AdminJSON {
             ),
             "held_requests": .integer(stats.heldRequests),
             "exclusive_links": .integer(report.exclusiveLinksInUse),
+            "auth_failures": .integer(report.auth.failures),
+            "auth_refused": .integer(report.auth.refusals),
             "slot_map": [
                 "version": .integer(report.view?.version ?? 0), "slots_assigned": .integer(report.view?.slotMap.assignedSlotCount ?? 0),
                 "masters": .integer(report.view?.slotMap.shards.count ?? 0), "refreshes": .integer(report.monitor.refreshes),

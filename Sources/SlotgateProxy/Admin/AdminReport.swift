@@ -14,6 +14,8 @@ struct AdminReport: Sendable {
     var configuration: ProxyConfiguration
     var uptimeSeconds: Double
     var exclusiveLinksInUse: Int
+    /// Failed `AUTH` attempts, and attempts refused unchecked by `auth-failure-limit`.
+    var auth: AuthFailureLimiter.Totals
 
     /// Healthy means: a slot map covering every slot, and every master reachable, both by the
     /// monitor and by every event loop. Otherwise the reason.

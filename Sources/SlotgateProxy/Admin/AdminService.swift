@@ -16,14 +16,22 @@ final class AdminService: Sendable {
     let directory: RouterDirectory
     private let monitor: TopologyMonitor
     private let exclusiveLinks: ExclusiveLinkBudget
+    private let authFailures: AuthFailureLimiter
     private let startedAt = ContinuousClock.now
     private let current: NIOLockedValueBox<ProxyConfiguration>
 
-    init(configuration: ProxyConfiguration, directory: RouterDirectory, monitor: TopologyMonitor, exclusiveLinks: ExclusiveLinkBudget) {
+    init(
+        configuration: ProxyConfiguration,
+        directory: RouterDirectory,
+        monitor: TopologyMonitor,
+        exclusiveLinks: ExclusiveLinkBudget,
+        authFailures: AuthFailureLimiter
+    ) {
         self.current = NIOLockedValueBox(configuration)
         self.directory = directory
         self.monitor = monitor
         self.exclusiveLinks = exclusiveLinks
+        self.authFailures = authFailures
     }
 
     /// The configuration in force now.
@@ -41,7 +49,8 @@ final class AdminService: Sendable {
                 monitor: self.monitor.status,
                 configuration: self.configuration,
                 uptimeSeconds: Double((ContinuousClock.now - self.startedAt).components.seconds),
-                exclusiveLinksInUse: self.exclusiveLinks.inUse
+                exclusiveLinksInUse: self.exclusiveLinks.inUse,
+                auth: self.authFailures.totals
             )
         }
     }

@@ -24,6 +24,8 @@ enum PrometheusExposition {
         gauge("slotgate_clients_connected", "Client connections open now.", Double(stats.clientsConnected))
         counter("slotgate_clients_accepted_total", "Client connections accepted.", stats.clientsAccepted)
         counter("slotgate_clients_rejected_total", "Client connections refused by maxclients.", stats.clientsRejected)
+        counter("slotgate_auth_failures_total", "AUTH attempts with a wrong password.", report.auth.failures)
+        counter("slotgate_auth_refused_total", "AUTH attempts refused unchecked by auth-failure-limit.", report.auth.refusals)
         counter("slotgate_bytes_received_total", "Bytes of commands received from clients.", stats.bytesIn)
         counter("slotgate_bytes_sent_total", "Bytes of replies sent to clients.", stats.bytesOut)
         for (name, tally) in stats.commands {

@@ -48,6 +48,7 @@ final class FastPathHarness {
             identity: ProxyIdentity(),
             exclusiveLinks: ExclusiveLinkBudget(limit: configuration.maxExclusiveLinks, limitPerClient: configuration.maxExclusiveLinksPerClient),
             connectedClients: BoundedCounter(),
+            authFailures: AuthFailureLimiter(),
             scripts: ScriptCache(),
             directory: RouterDirectory(),
             logger: logger
