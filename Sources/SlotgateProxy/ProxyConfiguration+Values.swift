@@ -48,9 +48,10 @@ extension ProxyConfiguration {
         String(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
-    /// A value as a file line gives it: in double quotes when empty or when it holds a space.
+    /// A value as a file line gives it: in double quotes when empty or when it holds a space or
+    /// a tab, which would otherwise split it.
     private static func quoted(_ text: String) -> String {
-        text.isEmpty || text.contains(" ") ? "\"\(text)\"" : text
+        text.isEmpty || text.contains(where: { $0 == " " || $0 == "\t" }) ? "\"\(text)\"" : text
     }
 
     static let allDirectives: [Directive] = [

@@ -205,6 +205,10 @@ struct ProxyConfigurationTests {
         #expect(try Self.parse("requirepass \"\"").requirePassword == "")
         #expect(Self.rejection("requirepass \"open") == "conf:1: unbalanced quotes")
         #expect(Self.rejection("requirepass \"a\"b") == "conf:1: closing quote must be followed by a space")
+        // Found by FuzzConfiguration: a quoted value holding a tab must be written back quoted.
+        let tabbed = try Self.parse("cluster-password \"a\tb\"")
+        #expect(tabbed.clusterPassword == "a\tb")
+        #expect(try Self.parse("cluster-password \(tabbed.value(of: "cluster-password"))").clusterPassword == "a\tb")
         #expect(Self.rejection("tls-protocols \"TLSv1.1 TLSv1.2\"") == "conf:1: 'TLSv1.1 TLSv1.2' is not a list of TLS versions (TLSv1.2, TLSv1.3)")
     }
 
