@@ -18,16 +18,28 @@ public struct CommandSpec: Sendable {
     public let keySpecs: [KeySpec]
     /// Subcommands by lower-case subcommand name (without the container prefix).
     public let subcommands: [String: CommandSpec]
+    /// ACL categories, lower case and without the `@` (`read`, `string`, `fast`). A container's
+    /// categories are its own; Redis's `+@category` also reaches the subcommands of a container in
+    /// the category.
+    public let categories: Set<String>
     /// The command only reads (`readonly` flag): a replica may serve it, and it may be sent again
     /// when a link drops before its reply.
     public let isReadOnly: Bool
 
-    public init(name: String, arity: Int, flags: Set<String>, keySpecs: [KeySpec], subcommands: [String: CommandSpec] = [:]) {
+    public init(
+        name: String,
+        arity: Int,
+        flags: Set<String>,
+        keySpecs: [KeySpec],
+        subcommands: [String: CommandSpec] = [:],
+        categories: Set<String> = []
+    ) {
         self.name = name
         self.arity = arity
         self.flags = flags
         self.keySpecs = keySpecs
         self.subcommands = subcommands
+        self.categories = categories
         self.isReadOnly = flags.contains("readonly") && !flags.contains("write")
     }
 

@@ -25,12 +25,23 @@ extension CommandSpec {
             let first = fields[3].int, let last = fields[4].int, let step = fields[5].int
         else { return nil }
         let flags = Set((fields[2].array ?? []).compactMap { $0.string?.lowercased() })
+        // ACL categories, "@read", "@string"…, kept as "read", "string".
+        let categoryNames = fields.count > 6 ? (fields[6].array ?? []).compactMap(\.string) : []
+        let categories = Set(categoryNames.map { String($0.lowercased().trimmingPrefix("@")) })
 
         var keySpecs: [KeySpec] = []
         if fields.count > 8, let described = fields[8].array, !described.isEmpty {
             keySpecs = described.map(KeySpec.init(commandKeySpec:))
         } else if first > 0 {
-            keySpecs = [KeySpec(beginSearch: .index(first), findKeys: .range(lastKey: last >= 0 ? last - first : last, step: step, limit: 0))]
+            // Redis 6 says nothing of what a command does with its keys but whether it only reads.
+            let access: KeySpec.Access = flags.contains("readonly") && !flags.contains("write") ? .read : [.read, .write]
+            keySpecs = [
+                KeySpec(
+                    beginSearch: .index(first),
+                    findKeys: .range(lastKey: last >= 0 ? last - first : last, step: step, limit: 0),
+                    access: access
+                )
+            ]
         }
 
         var subcommands: [String: CommandSpec] = [:]
@@ -40,13 +51,14 @@ extension CommandSpec {
                 subcommands[shortName] = sub
             }
         }
-        self.init(name: name, arity: arity, flags: flags, keySpecs: keySpecs, subcommands: subcommands)
+        self.init(name: name, arity: arity, flags: flags, keySpecs: keySpecs, subcommands: subcommands, categories: categories)
     }
 }
 
 extension KeySpec {
-    /// Reads one key spec (a RESP2 flat map with `begin_search` and `find_keys`); parts it cannot
-    /// read become `.unknown`, so the command's other specs still work.
+    /// Reads one key spec (a RESP2 flat map with `flags`, `begin_search` and `find_keys`); parts it
+    /// cannot read become `.unknown` (and a spec without flags reads and writes), so the command's
+    /// other specs still work.
     init(commandKeySpec value: RESPValue) {
         let fields = Dictionary(value.keyValuePairs ?? [], uniquingKeysWith: { first, _ in first })
         let (beginType, beginSpec) = Self.typedSpec(fields["begin_search"])
@@ -83,8 +95,27 @@ extension KeySpec {
         default:
             findKeys = .unknown
         }
-        let flags = (fields["flags"]?.array ?? []).compactMap { $0.string?.lowercased() }
-        self.init(beginSearch: beginSearch, findKeys: findKeys, isFlaggedIncomplete: flags.contains("incomplete"))
+        let flags = fields["flags"]?.array.map { Set($0.compactMap { $0.string?.lowercased() }) }
+        self.init(
+            beginSearch: beginSearch,
+            findKeys: findKeys,
+            isFlaggedIncomplete: flags?.contains("incomplete") ?? false,
+            access: flags.map(Self.access(flags:)) ?? [.read, .write],
+            isFlaggedVariable: flags?.contains("variable_flags") ?? false,
+            isFlaggedNotKey: flags?.contains("not_key") ?? false
+        )
+    }
+
+    /// What Redis's ACL check requires of a key found by a spec with these flags.
+    private static func access(flags: Set<String>) -> Access {
+        var access: Access = []
+        if flags.contains("access") {
+            access.insert(.read)
+        }
+        if !flags.isDisjoint(with: ["insert", "update", "delete"]) {
+            access.insert(.write)
+        }
+        return access
     }
 
     /// Splits `{type: …, spec: {…}}` into its type name and its spec fields.

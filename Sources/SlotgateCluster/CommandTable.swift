@@ -70,7 +70,8 @@ public struct CommandTable: Sendable {
         }
     }
 
-    private static func visitKeyIndexes(of keySpec: KeySpec, in arguments: [ByteBuffer], _ visit: (Int) -> Void) {
+    /// Calls `visit` with the index of each argument `keySpec` finds.
+    public static func visitKeyIndexes(of keySpec: KeySpec, in arguments: [ByteBuffer], _ visit: (Int) -> Void) {
         keySpec.visitKeyIndexes(
             argumentCount: arguments.count,
             argumentEquals: { index, keyword in arguments[index].withUnsafeReadableBytes { KeySpec.matches($0, keyword: keyword) } },

@@ -31,15 +31,48 @@ public struct KeySpec: Sendable, Hashable {
         case unknown
     }
 
+    /// What the command does with the keys a spec finds, as ACL key permissions (`%R~`, `%W~`)
+    /// see it: Redis requires read permission for a spec flagged `access` and write permission
+    /// for one flagged `insert`, `update` or `delete`; a spec with neither (`EXISTS`, `TYPE`) needs
+    /// no particular permission, only a matching pattern.
+    public struct Access: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+
+        public init(rawValue: UInt8) {
+            self.rawValue = rawValue
+        }
+
+        public static let read = Access(rawValue: 1)
+        public static let write = Access(rawValue: 2)
+    }
+
     public var beginSearch: BeginSearch
     public var findKeys: FindKeys
     /// Redis flags the spec `incomplete`: it may miss keys or name non-keys (`MIGRATE … KEYS`).
     public var isFlaggedIncomplete: Bool
+    /// What the command does with these keys; both when the server does not say.
+    public var access: Access
+    /// Redis flags the spec `variable_flags`: `access` is the widest case, and the arguments may
+    /// narrow it (`SET` without `GET` only writes), as `COMMAND GETKEYSANDFLAGS` tells.
+    public var isFlaggedVariable: Bool
+    /// Redis flags the spec `not_key`: what it finds routes by its slot but is no key (the shard
+    /// channel of `SPUBLISH`), so ACL key patterns do not apply to it.
+    public var isFlaggedNotKey: Bool
 
-    public init(beginSearch: BeginSearch, findKeys: FindKeys, isFlaggedIncomplete: Bool = false) {
+    public init(
+        beginSearch: BeginSearch,
+        findKeys: FindKeys,
+        isFlaggedIncomplete: Bool = false,
+        access: Access = [.read, .write],
+        isFlaggedVariable: Bool = false,
+        isFlaggedNotKey: Bool = false
+    ) {
         self.beginSearch = beginSearch
         self.findKeys = findKeys
         self.isFlaggedIncomplete = isFlaggedIncomplete
+        self.access = access
+        self.isFlaggedVariable = isFlaggedVariable
+        self.isFlaggedNotKey = isFlaggedNotKey
     }
 
     /// Whether the proxy can find this spec's keys itself; when not, it asks the cluster

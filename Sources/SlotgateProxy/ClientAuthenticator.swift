@@ -4,28 +4,56 @@
 
 import NIOCore
 
-/// Checks the password clients give with `AUTH` or `HELLO … AUTH` against `requirepass`, the way
-/// Redis's default user works: the user name, when given, must be `default`.
+/// Checks the user and password clients give with `AUTH` or `HELLO … AUTH`.
+///
+/// Without `user` lines it works as Redis's default user does with `requirepass`: the user name,
+/// when given, must be `default`. With them (`acl-mode proxy`), every user is checked as Redis's
+/// ACL checks it (``ACLUser``), and the default user is the one the file defines or, if it
+/// defines none, Redis's own: every permission, with `requirepass` as its password.
 struct ClientAuthenticator: Sendable {
-    /// `nil` when no password is required.
+    /// `nil` when no password is required (`requirepass`).
     let password: [UInt8]?
+    /// The ACL users by name, the default user included; empty without `user` lines.
+    let users: [String: ACLUser]
 
-    init(requirePassword: String) {
+    init(requirePassword: String, users: [ACLUser] = []) {
         self.password = requirePassword.isEmpty ? nil : Array(requirePassword.utf8)
+        guard !users.isEmpty else {
+            self.users = [:]
+            return
+        }
+        var byName = Dictionary(users.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        if byName["default"] == nil {
+            let password = requirePassword.isEmpty ? "nopass" : ">" + requirePassword
+            byName["default"] = try? ACLUser(definition: ["default", "on", password, "~*", "&*", "+@all"])
+        }
+        self.users = byName
+    }
+
+    /// Whether commands are checked against the client's user (`acl-mode proxy`).
+    var enforcesACL: Bool { !self.users.isEmpty }
+
+    /// Whether a new connection is signed in as the default user without a password.
+    var startsAuthenticated: Bool {
+        guard let user = self.users["default"] else { return self.password == nil }
+        return user.isEnabled && user.isPasswordless
     }
 
     /// What a password check concluded.
-    enum Outcome {
-        case accepted
+    enum Outcome: Equatable {
+        case accepted(user: String)
         case rejected
         case noPasswordConfigured
     }
 
     func check(user: ByteBuffer?, password given: ByteBuffer) -> Outcome {
+        let name = user.map { String(buffer: $0) } ?? "default"
+        if self.enforcesACL {
+            return self.users[name]?.accepts(password: given) == true ? .accepted(user: name) : .rejected
+        }
         guard let password = self.password else { return .noPasswordConfigured }
-        let userMatches = user.map { String(buffer: $0) == "default" } ?? true
         let passwordMatches = Self.constantTimeEqual(Array(given.readableBytesView), password)
-        return userMatches && passwordMatches ? .accepted : .rejected
+        return name == "default" && passwordMatches ? .accepted(user: name) : .rejected
     }
 
     /// Compares in time that depends on the lengths only, not on where the bytes differ.

@@ -73,7 +73,7 @@ package final class ClientSession: ChannelInboundHandler {
     package init(router: LoopRouter, limits: RESPRequestLimits) {
         self.router = router
         self.input = RequestAssembler(limits: limits)
-        self.connection = ConnectionState(isAuthenticated: router.authenticator.password == nil)
+        self.connection = ConnectionState(isAuthenticated: router.authenticator.startsAuthenticated)
     }
 
     /// Counted in `maxclients`; released when the connection goes.
@@ -168,9 +168,10 @@ package final class ClientSession: ChannelInboundHandler {
         .union(ConnectionCommand.names)
 
     /// Whether the client is in no state that changes what its commands mean: signed in, replies
-    /// on, no transaction, not subscribed.
+    /// on, no transaction, not subscribed, and no ACL to check its commands against.
     private var isPlain: Bool {
         self.connection.isAuthenticated && self.connection.replyMode == .on && self.transaction == nil && self.subscriptions == nil
+            && !self.router.authenticator.enforcesACL
     }
 
     package func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -229,6 +230,18 @@ package final class ClientSession: ChannelInboundHandler {
         guard self.connection.isAuthenticated || ["auth", "hello", "quit"].contains(name) else {
             slot.fillError(ProxyErrors.noAuth)
             return
+        }
+        if self.router.authenticator.enforcesACL {
+            if let denial = self.aclDenial(of: command) {
+                // As in Redis, a command refused inside MULTI aborts the transaction at EXEC.
+                if self.transaction?.inMulti == true { self.transaction?.aborted = true }
+                slot.fillError(denial)
+                return
+            }
+            if name == "acl" && self.transaction == nil {
+                slot.fill(self.aclAnswer(command))
+                return
+            }
         }
         if self.transaction != nil || TransactionState.commands.contains(name) {
             slot.commandClass = .transaction

@@ -47,7 +47,8 @@ enum ConnectionCommand {
             // As in Redis: no name, RESP2, and the password asked for again.
             state.name = nil
             state.usesRESP3 = false
-            state.isAuthenticated = authenticator.password == nil
+            state.isAuthenticated = authenticator.startsAuthenticated
+            state.user = "default"
             reply.writeRESPSimpleString("RESET")
         case "client" where arguments.count >= 2:
             guard self.client(arguments, state: &state, into: &reply) else { return nil }
@@ -134,8 +135,9 @@ enum ConnectionCommand {
         _ state: inout ConnectionState
     ) -> String? {
         switch authenticator.check(user: user, password: password) {
-        case .accepted:
+        case .accepted(let user):
             state.isAuthenticated = true
+            state.user = user
             return nil
         case .rejected:
             return ProxyErrors.wrongPassword

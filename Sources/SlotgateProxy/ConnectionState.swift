@@ -13,6 +13,8 @@ struct ConnectionState {
     var name: String?
     /// Whether the client may run commands: it gave the password, or none is required.
     var isAuthenticated: Bool
+    /// The user the client is signed in as (`AUTH user password`); `default` until then.
+    var user = "default"
     /// Whether the client switched to RESP3 with `HELLO 3`.
     var usesRESP3 = false
     /// `CLIENT REPLY`: whether replies are sent.

@@ -41,6 +41,7 @@ extension ProxyConfiguration {
     public init(parsing text: String, fileName: String) throws(ConfigurationError) {
         self.init()
         var seedsFromFile: [NodeAddress] = []
+        var usersFromFile: [ACLUser] = []
         for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.drop(while: \.isWhitespace)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
@@ -48,6 +49,8 @@ extension ProxyConfiguration {
                 let words = try Self.words(of: line)
                 if words[0].lowercased() == "cluster" {
                     seedsFromFile += try Self.parseSeeds(Array(words.dropFirst()))
+                } else if words[0].lowercased() == "user" {
+                    usersFromFile.append(try ACLUser(definition: Array(words.dropFirst())))
                 } else {
                     try self.set(words[0], Array(words.dropFirst()))
                 }
@@ -58,6 +61,7 @@ extension ProxyConfiguration {
         if !seedsFromFile.isEmpty {
             self.seeds = seedsFromFile
         }
+        self.users = usersFromFile
     }
 
     /// Sets one directive from its arguments, as a file line or a runtime change would.

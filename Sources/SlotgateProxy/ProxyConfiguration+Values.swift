@@ -58,6 +58,13 @@ extension ProxyConfiguration {
         Directive("bind", needsRestart: true, set: { $0.bind = $1 }, value: { $0.bind }),
         Directive("port", needsRestart: true, set: { $0.port = try integer($1, in: 0...65535) }, value: { String($0.port) }),
         Directive("cluster", needsRestart: true, set: nil, value: { $0.seeds.map(\.description).joined(separator: " ") }),
+        // One `user` line per user; the value puts the lines after the first behind a line break.
+        Directive(
+            "user",
+            needsRestart: false,
+            set: nil,
+            value: { $0.users.map { String($0.aclListEntry.dropFirst("user ".count)) }.joined(separator: "\nuser ") }
+        ),
         Directive("threads", needsRestart: true, set: { $0.threads = try integer($1, in: 0...1024) }, value: { String($0.threads) }),
         Directive("log-level", needsRestart: false, set: { $0.logLevel = try logLevel($1) }, value: { $0.logLevel.rawValue }),
         Directive(

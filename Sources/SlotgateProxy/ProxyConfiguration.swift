@@ -97,6 +97,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// Failed `AUTH` attempts one client address may make per minute before its attempts are
     /// refused unchecked (`auth-failure-limit`); 0 for no limit.
     public var authFailureLimit: Int
+    /// ACL users (`user NAME rules…` lines); with any, commands are checked against the client's
+    /// user (`acl-mode proxy`).
+    public var users: [ACLUser]
     /// Whether a transaction over several slots is refused or run slot by slot
     /// (`cross-slot-transactions`).
     public var crossSlotTransactions: CrossSlotTransactions
@@ -140,6 +143,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         maxInFlightPerNode: Int = 100_000,
         configSetBroadcast: Bool = true,
         authFailureLimit: Int = 10,
+        users: [ACLUser] = [],
         crossSlotTransactions: CrossSlotTransactions = .refuse,
         tls: ClientTLSSettings = ClientTLSSettings(),
         clusterTLS: NodeTLSSettings = NodeTLSSettings(),
@@ -181,6 +185,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.maxInFlightPerNode = maxInFlightPerNode
         self.configSetBroadcast = configSetBroadcast
         self.authFailureLimit = authFailureLimit
+        self.users = users
         self.crossSlotTransactions = crossSlotTransactions
         self.tls = tls
         self.clusterTLS = clusterTLS

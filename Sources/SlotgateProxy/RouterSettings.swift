@@ -65,7 +65,7 @@ extension RouterSettings {
             retryDelay: .milliseconds(10),
             reconnectDelay: .milliseconds(50),
             maxReconnectDelay: .seconds(2),
-            authenticator: ClientAuthenticator(requirePassword: configuration.requirePassword),
+            authenticator: ClientAuthenticator(requirePassword: configuration.requirePassword, users: configuration.users),
             nodeAuthCommand: configuration.clusterCredentials.map { arguments in
                 var command = ByteBuffer()
                 command.writeRESPCommand(arguments)

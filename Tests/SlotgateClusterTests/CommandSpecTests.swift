@@ -12,7 +12,9 @@ import Testing
 struct CommandSpecTests {
     static func bulk(_ text: String) -> RESPValue { .bulkString(Array(text.utf8)) }
 
-    static func flags(_ names: String...) -> RESPValue { .array(names.map { .simpleString($0) }) }
+    static func flags(_ names: String...) -> RESPValue { self.flags(names) }
+
+    static func flags(_ names: [String]) -> RESPValue { .array(names.map { .simpleString($0) }) }
 
     static func visit(_ keySpecs: [KeySpec], _ words: [String]) -> [Int] {
         var indexes: [Int] = []
@@ -48,7 +50,10 @@ struct CommandSpecTests {
     @Test("a Redis 6 entry gets one key spec made from first, last and step")
     func redis6Entries() throws {
         let reply = RESPValue.array([
-            .array([Self.bulk("get"), .integer(2), Self.flags("readonly", "fast"), .integer(1), .integer(1), .integer(1)]),
+            .array([
+                Self.bulk("get"), .integer(2), Self.flags("readonly", "fast"), .integer(1), .integer(1), .integer(1),
+                .array([.simpleString("@read"), .simpleString("@string"), .simpleString("@fast")]),
+            ]),
             .array([Self.bulk("mset"), .integer(-3), Self.flags("write", "denyoom"), .integer(1), .integer(-1), .integer(2)]),
             .array([Self.bulk("rpoplpush"), .integer(3), Self.flags("write"), .integer(1), .integer(2), .integer(1), .array([])]),
             .array([Self.bulk("blpop"), .integer(-3), Self.flags("write", "noscript"), .integer(1), .integer(-2), .integer(1)]),
@@ -60,8 +65,12 @@ struct CommandSpecTests {
         let get = try #require(table["get"])
         #expect(get.arity == 2)
         #expect(get.flags == ["readonly", "fast"])
-        #expect(get.keySpecs == [KeySpec(beginSearch: .index(1), findKeys: .range(lastKey: 0, step: 1, limit: 0))])
+        // Redis 6 says only that GET reads: its key is read, MSET's are read and written.
+        #expect(get.keySpecs == [KeySpec(beginSearch: .index(1), findKeys: .range(lastKey: 0, step: 1, limit: 0), access: .read)])
         #expect(get.subcommands.isEmpty)
+        #expect(get.categories == ["read", "string", "fast"])
+        #expect(table["rpoplpush"]?.categories == [])
+        #expect(table["mset"]?.categories == [])
 
         #expect(table["mset"]?.keySpecs == [KeySpec(beginSearch: .index(1), findKeys: .range(lastKey: -1, step: 2, limit: 0))])
         #expect(Self.visit(try #require(table["mset"]).keySpecs, ["MSET", "a", "1", "b", "2"]) == [1, 3])
@@ -109,11 +118,44 @@ struct CommandSpecTests {
         let spec = try #require(table["object"])
         #expect(spec.arity == -2)
         #expect(spec.keySpecs == [])
+        #expect(spec.categories == ["slow"])
         #expect(Set(spec.subcommands.keys) == ["encoding", "help"])
         let sub = try #require(spec.subcommands["encoding"])
         #expect(sub.name == "object|encoding")
         #expect(sub.arity == 3)
-        #expect(sub.keySpecs == [KeySpec(beginSearch: .index(2), findKeys: .range(lastKey: 0, step: 1, limit: 0))])
+        // Flagged RO alone (neither access nor update…): the key needs no particular ACL permission.
+        #expect(sub.keySpecs == [KeySpec(beginSearch: .index(2), findKeys: .range(lastKey: 0, step: 1, limit: 0), access: [])])
+        #expect(sub.categories == ["keyspace"])
+    }
+
+    @Test("a key spec's flags say what the command does with the keys, as Redis's ACL check reads them")
+    func keySpecAccess() throws {
+        /// The key spec of a command whose one spec has these flags.
+        func keySpec(_ flags: String...) throws -> KeySpec {
+            let range = RESPValue.array([
+                Self.bulk("type"), Self.bulk("range"), Self.bulk("spec"),
+                .array([Self.bulk("lastkey"), .integer(0), Self.bulk("keystep"), .integer(1), Self.bulk("limit"), .integer(0)]),
+            ])
+            let index = RESPValue.array([Self.bulk("type"), Self.bulk("index"), Self.bulk("spec"), .array([Self.bulk("index"), .integer(1)])])
+            let spec = RESPValue.array([Self.bulk("flags"), Self.flags(flags), Self.bulk("begin_search"), index, Self.bulk("find_keys"), range])
+            let entry = RESPValue.array([
+                Self.bulk("x"), .integer(2), .array([]), .integer(1), .integer(1), .integer(1), .array([]), .array([]), .array([spec]),
+            ])
+            return try #require(CommandTable(commandReply: .array([entry]))?["x"]?.keySpecs.first)
+        }
+        #expect(try keySpec("RO", "access").access == .read)
+        #expect(try keySpec("OW", "update").access == .write)
+        #expect(try keySpec("RM", "delete").access == .write)
+        #expect(try keySpec("OW", "insert").access == .write)
+        #expect(try keySpec("RW", "access", "delete").access == [.read, .write])
+        #expect(try keySpec("RO").access == [])
+        #expect(try !keySpec("RO", "access").isFlaggedVariable)
+        let set = try keySpec("RW", "access", "update", "variable_flags")
+        #expect(set.access == [.read, .write])
+        #expect(set.isFlaggedVariable)
+        #expect(try keySpec("rw", "ACCESS", "Update").access == [.read, .write])
+        #expect(try keySpec("not_key").isFlaggedNotKey)
+        #expect(try !keySpec("RO", "access").isFlaggedNotKey)
     }
 
     @Test("a key spec whose parts cannot be read becomes unknown, leaving its siblings intact")

@@ -136,18 +136,19 @@ struct KeySpecTests {
         func parsedSpecs() throws {
             let (table, _) = try Self.table()
             let index1 = KeySpecTests.single
-            #expect(table["get"]?.keySpecs == [index1])
-            #expect(table["mset"]?.keySpecs == [KeySpecTests.pairs])
-            #expect(table["mget"]?.keySpecs == [KeySpecTests.allFromOne])
-            #expect(table["eval"]?.keySpecs == [KeySpecTests.numkeys])
-            #expect(table["xread"]?.keySpecs == [KeySpecTests.streams])
-            #expect(table["zunionstore"]?.keySpecs == [index1, KeySpecTests.numkeys])
-            #expect(table["blmpop"]?.keySpecs == [KeySpecTests.numkeys])
+            let both: KeySpec.Access = [.read, .write]
+            #expect(table["get"]?.keySpecs == [index1.needing(.read)])
+            #expect(table["mset"]?.keySpecs == [KeySpecTests.pairs.needing(.write)])
+            #expect(table["mget"]?.keySpecs == [KeySpecTests.allFromOne.needing(.read)])
+            #expect(table["eval"]?.keySpecs == [KeySpecTests.numkeys.needing(both)])
+            #expect(table["xread"]?.keySpecs == [KeySpecTests.streams.needing(.read)])
+            #expect(table["zunionstore"]?.keySpecs == [index1.needing(.write), KeySpecTests.numkeys.needing(.read)])
+            #expect(table["blmpop"]?.keySpecs == [KeySpecTests.numkeys.needing(both)])
             #expect(
                 table["georadius"]?.keySpecs == [
-                    index1,
-                    KeySpec(beginSearch: .keyword("STORE", startFrom: 6), findKeys: .range(lastKey: 0, step: 1, limit: 0)),
-                    KeySpec(beginSearch: .keyword("STOREDIST", startFrom: 6), findKeys: .range(lastKey: 0, step: 1, limit: 0)),
+                    index1.needing(.read),
+                    KeySpec(beginSearch: .keyword("STORE", startFrom: 6), findKeys: .range(lastKey: 0, step: 1, limit: 0), access: .write),
+                    KeySpec(beginSearch: .keyword("STOREDIST", startFrom: 6), findKeys: .range(lastKey: 0, step: 1, limit: 0), access: .write),
                 ]
             )
             #expect(
@@ -162,15 +163,42 @@ struct KeySpecTests {
             )
             // SORT's BY/GET and STORE keys cannot be described; Redis 7.0 lists them as unknown.
             let unknown = KeySpec(beginSearch: .unknown, findKeys: .unknown)
-            #expect(table["sort"]?.keySpecs == [index1, unknown, unknown])
+            #expect(table["sort"]?.keySpecs == [index1.needing(.read), unknown.needing(.read), unknown.needing(.write)])
             #expect(table["sort"]?.keySpecs.last?.isComplete == false)
             #expect(
                 table["object"]?.subcommands["encoding"]?.keySpecs == [
-                    KeySpec(beginSearch: .index(2), findKeys: .range(lastKey: 0, step: 1, limit: 0))
+                    KeySpec(beginSearch: .index(2), findKeys: .range(lastKey: 0, step: 1, limit: 0), access: [])
                 ]
             )
             #expect(table["config"]?.subcommands["get"]?.keySpecs == [])
             #expect(table["ping"]?.keySpecs == [])
+        }
+
+        // Redis's ACL check asks read permission of a key a spec flags `access`, write permission
+        // of one it flags `insert`, `update` or `delete`, and neither of one it flags with none
+        // (EXISTS). SET declares the widest case (a read for `GET`) and flags it variable; it does
+        // not check what a spec flagged `not_key` finds.
+        @Test("key specs say what the command does with its keys")
+        func access() throws {
+            let (table, _) = try Self.table()
+            #expect(table["exists"]?.keySpecs.map(\.access) == [[]])
+            #expect(table["del"]?.keySpecs.map(\.access) == [.write])
+            #expect(table["copy"]?.keySpecs.map(\.access) == [.read, .write])
+            #expect(table["set"]?.keySpecs.map(\.access) == [[.read, .write]])
+            #expect(table["set"]?.keySpecs.map(\.isFlaggedVariable) == [true])
+            #expect(table["get"]?.keySpecs.map(\.isFlaggedVariable) == [false])
+            // A shard channel routes like a key but is none.
+            #expect(table["spublish"]?.keySpecs.map(\.isFlaggedNotKey) == [true])
+            #expect(table["get"]?.keySpecs.map(\.isFlaggedNotKey) == [false])
+        }
+
+        @Test("commands keep their ACL categories, subcommands their own")
+        func categories() throws {
+            let (table, _) = try Self.table()
+            #expect(table["get"]?.categories == ["read", "string", "fast"])
+            #expect(table["config"]?.categories == ["slow"])
+            #expect(table["config"]?.subcommands["get"]?.categories == ["admin", "slow", "dangerous"])
+            #expect(table["publish"]?.categories.contains("pubsub") == true)
         }
 
         /// Commands whose key specs are complete, so the keys found must be the server's own.
@@ -217,5 +245,14 @@ struct KeySpecTests {
                 #expect(table[name]?.needsKeyLookup == false, "\(name)")
             }
         }
+    }
+}
+
+extension KeySpec {
+    /// The same spec, declared to need `access` of its keys.
+    func needing(_ access: KeySpec.Access) -> KeySpec {
+        var spec = self
+        spec.access = access
+        return spec
     }
 }

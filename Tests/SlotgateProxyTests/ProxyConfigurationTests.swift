@@ -96,7 +96,9 @@ struct ProxyConfigurationTests {
 
     @Test("every directive's value reads back as the file writes it, and parses to the same configuration")
     func valuesRoundTrip() throws {
-        var configuration = try Self.parse("port 7001\nfailover-hold 2500\nread-from nearest\nadmin-password s3cret\ncluster a:1 b:2\n")
+        var configuration = try Self.parse(
+            "port 7001\nfailover-hold 2500\nread-from nearest\nadmin-password s3cret\ncluster a:1 b:2\nuser alice on >pw ~a:*\nuser bob off\n"
+        )
         configuration.clusterPassword = ""
         let text = ProxyConfiguration.directiveNames.map { "\($0) \(configuration.value(of: $0))" }.joined(separator: "\n")
         #expect(try Self.parse(text) == configuration)
@@ -212,6 +214,15 @@ struct ProxyConfigurationTests {
         #expect(Self.rejection("tls-protocols \"TLSv1.1 TLSv1.2\"") == "conf:1: 'TLSv1.1 TLSv1.2' is not a list of TLS versions (TLSv1.2, TLSv1.3)")
     }
 
+    @Test("user lines make ACL users, in order, and read back as ACL LIST writes them")
+    func userLines() throws {
+        let configuration = try Self.parse("user alice on >pw ~app:* +@read\nuser bob off")
+        #expect(configuration.users.map(\.name) == ["alice", "bob"])
+        let written = "user " + configuration.value(of: "user")
+        #expect(try Self.parse(written) == configuration)
+        #expect(Self.rejection("user carol on +@nosuchcategory")?.hasPrefix("conf:1: Error in ACL SETUSER modifier '+@nosuchcategory'") == true)
+    }
+
     @Test("the TLS port's directives")
     func tlsDirectives() throws {
         let tls = try Self.parse(
@@ -324,7 +335,9 @@ struct ProxyConfigurationTests {
                 return oneValue && words[0].allSatisfy { $0.isLowercase || $0 == "-" }
             }
         let directives = Set(shownDefaults.map { String($0.split(separator: " ")[0]) })
-        #expect(directives == Set(ProxyConfiguration.directiveNames))
+        // `user` lines have no default (none); the example shows them indented, as examples.
+        #expect(directives == Set(ProxyConfiguration.directiveNames).subtracting(["user"]))
+        #expect(text.contains("#   user alice on "))
         #expect(try ProxyConfiguration(parsing: shownDefaults.joined(separator: "\n"), fileName: "uncommented") == ProxyConfiguration())
     }
 }

@@ -54,7 +54,7 @@ final class AdminCommandHandler: ChannelInboundHandler {
         case "auth":
             let given = ByteBuffer(string: arguments.last ?? "")
             let outcome = ClientAuthenticator(requirePassword: self.service.configuration.adminPassword).check(user: nil, password: given)
-            self.isAuthenticated = self.isAuthenticated || outcome == .accepted
+            self.isAuthenticated = self.isAuthenticated || outcome == .accepted(user: "default")
             outcome == .rejected ? reply.writeRESPError(ProxyErrors.wrongPassword) : reply.writeRESPSimpleString("OK")
             return eventLoop.makeSucceededFuture(reply)
         case "ping":

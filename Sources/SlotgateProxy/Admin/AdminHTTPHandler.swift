@@ -72,7 +72,7 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             let colon = decoded.firstIndex(of: ":")
         else { return false }
         let given = ByteBuffer(string: String(decoded[decoded.index(after: colon)...]))
-        return ClientAuthenticator(requirePassword: password).check(user: nil, password: given) == .accepted
+        return ClientAuthenticator(requirePassword: password).check(user: nil, password: given) == .accepted(user: "default")
     }
 
     private func respond(_ status: HTTPResponseStatus, _ body: String, type: String, head: HTTPRequestHead, context: ChannelHandlerContext) {

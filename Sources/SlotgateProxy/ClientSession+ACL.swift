@@ -1,0 +1,58 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import SlotgateCluster
+import SlotgateRESP
+
+/// ACL users checked by Slotgate (`acl-mode proxy`): every command is checked against the client's
+/// user before anything runs it, and `ACL WHOAMI`, `ACL LIST` and `ACL CAT` describe Slotgate's
+/// users, not the nodes' (the nodes keep one user for Slotgate's links).
+extension ClientSession {
+    /// Redis's `NOPERM` error when the client's user may not run `command`, with its keys and
+    /// channels; `nil` when it may, or when Slotgate does not know the command (it is answered as
+    /// unknown later).
+    func aclDenial(of command: RESPCommand) -> String? {
+        guard let view = self.router.view, case .found(let spec) = view.commands.lookup(command.arguments) else { return nil }
+        guard let user = self.router.authenticator.users[self.connection.user] else {
+            return ACLDenial.command(spec.name).message
+        }
+        let aclCommand = ACLCommand(spec, in: view.commands)
+        guard !aclCommand.isExempt else { return nil }
+        var keys: [(key: ByteBuffer, access: KeySpec.Access)] = []
+        for keySpec in spec.keySpecs where !keySpec.isFlaggedNotKey {
+            CommandTable.visitKeyIndexes(of: keySpec, in: command.arguments) { keys.append((command.arguments[$0], keySpec.access)) }
+        }
+        return user.authorize(aclCommand, keys: keys, channels: aclCommand.channels(in: command.arguments))?.message
+    }
+
+    /// `ACL WHOAMI`, `ACL LIST` and `ACL CAT [category]` from Slotgate's users; `nil` for other
+    /// subcommands, which Slotgate refuses, as the nodes' users are not the clients'.
+    func aclAnswer(_ command: RESPCommand) -> ByteBuffer {
+        var reply = ByteBuffer()
+        let subcommand = command.arguments.count > 1 ? command.argumentString(1).lowercased() : ""
+        switch (subcommand, command.arguments.count) {
+        case ("whoami", 2):
+            reply.writeRESPBulkString(self.connection.user)
+        case ("list", 2):
+            let entries = self.router.authenticator.users.values.sorted { $0.name < $1.name }.map(\.aclListEntry)
+            reply.writeRESPArrayHeader(count: entries.count)
+            entries.forEach { reply.writeRESPBulkString($0) }
+        case ("cat", 2):
+            reply.writeRESPArrayHeader(count: ACLCategory.all.count)
+            ACLCategory.all.forEach { reply.writeRESPBulkString($0) }
+        case ("cat", 3):
+            let category = command.argumentString(2)
+            guard let table = self.router.view?.commands, let names = ACLCategory.commands(in: category.lowercased(), of: table) else {
+                reply.writeRESPError("ERR Unknown category '\(category)'")
+                return reply
+            }
+            reply.writeRESPArrayHeader(count: names.count)
+            names.forEach { reply.writeRESPBulkString($0) }
+        default:
+            reply.writeRESPError(ProxyErrors.refused("ACL \(subcommand.uppercased())", "Slotgate's users come from its configuration file"))
+        }
+        return reply
+    }
+}
