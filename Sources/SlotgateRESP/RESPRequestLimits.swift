@@ -9,7 +9,8 @@
 public struct RESPRequestLimits: Sendable, Hashable {
     /// Largest bulk argument, in bytes (Redis `proto-max-bulk-len`, 512 MB).
     public var maxBulkLength: Int
-    /// Most arguments in one multibulk request (Redis: 1,048,576).
+    /// Most arguments in one multibulk request (Redis 7.0: 2,147,483,647; the query buffer limit
+    /// bounds what a client can really send).
     public var maxMultibulkCount: Int
     /// Longest inline request or length line without a line end (Redis: 64 KB).
     public var maxInlineLength: Int
@@ -19,7 +20,7 @@ public struct RESPRequestLimits: Sendable, Hashable {
 
     public init(
         maxBulkLength: Int = 512 * 1024 * 1024,
-        maxMultibulkCount: Int = 1024 * 1024,
+        maxMultibulkCount: Int = Int(Int32.max),
         maxInlineLength: Int = 64 * 1024,
         maxQueryBuffer: Int = 1024 * 1024 * 1024
     ) {

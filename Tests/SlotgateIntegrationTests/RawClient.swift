@@ -25,6 +25,8 @@ final class RawClient: @unchecked Sendable {
         guard connected == 0 else { throw HarnessError("connect failed: errno \(errno)") }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // A send the peer takes nothing of for 10 s fails rather than blocking the test for ever.
+        setsockopt(self.fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var noDelay: Int32 = 1
         setsockopt(self.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
     }
@@ -62,5 +64,25 @@ final class RawClient: @unchecked Sendable {
     func peerClosed() -> Bool {
         var byte: UInt8 = 0
         return recv(self.fd, &byte, 1, 0) == 0
+    }
+
+    /// Reads until the peer closes (a reset counts as a close), or until nothing more arrives for
+    /// `quiet` once at least `expected` bytes are in; waits at most 10 s for those.
+    func receiveUntilQuiet(_ quiet: Duration, atLeast expected: Int = 0) -> (bytes: [UInt8], closed: Bool) {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        for _ in 0..<100_000 {
+            let wait = received.count < expected ? clock.now.duration(to: deadline) : quiet
+            var descriptor = pollfd(fd: self.fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(max(wait, .zero) / .milliseconds(1)))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { break }
+            let count = chunk.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return (received, true) }
+            received += chunk[0..<count]
+        }
+        return (received, false)
     }
 }

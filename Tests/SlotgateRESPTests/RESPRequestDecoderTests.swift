@@ -300,7 +300,7 @@ struct RESPRequestDecoderTests {
 
     @Test(
         "an unreadable or oversized multibulk count is an invalid multibulk length",
-        arguments: ["*abc\r\n", "*1048577\r\n", "*+1\r\n", "*01\r\n", "* 1\r\n", "*\r\n", "*99999999999999999999999\r\n"]
+        arguments: ["*abc\r\n", "*2147483648\r\n", "*+1\r\n", "*01\r\n", "* 1\r\n", "*\r\n", "*99999999999999999999999\r\n"]
     )
     func invalidMultibulkLength(request: String) {
         let error = Self.protocolError([UInt8](request))
