@@ -50,7 +50,7 @@ extension ProxyConfiguration {
                 if words[0].lowercased() == "cluster" {
                     seedsFromFile += try Self.parseSeeds(Array(words.dropFirst()))
                 } else if words[0].lowercased() == "user" {
-                    usersFromFile.append(try ACLUser(definition: Array(words.dropFirst())))
+                    usersFromFile.append(try Self.parseUser(Array(words.dropFirst())))
                 } else {
                     try self.set(words[0], Array(words.dropFirst()))
                 }
@@ -102,6 +102,15 @@ extension ProxyConfiguration {
                 rest = rest.dropFirst(word.count)
             }
         }
+    }
+
+    /// A `user` line's words after `user`. A user reads back as ACL LIST writes it, one unquoted
+    /// word per rule, so only a password, which reads back as its hash, may hold a space.
+    static func parseUser(_ words: [String]) throws(ConfigurationError) -> ACLUser {
+        guard words.allSatisfy({ $0.hasPrefix(">") || !$0.contains(where: { $0 == " " || $0 == "\t" }) }) else {
+            throw ConfigurationError("an ACL user's name and rules cannot hold spaces (only a >password can)")
+        }
+        return try ACLUser(definition: words)
     }
 
     /// `tls-protocols`: `TLSv1.2`, `TLSv1.3` or both, separated by spaces.
