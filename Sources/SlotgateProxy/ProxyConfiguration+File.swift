@@ -105,8 +105,12 @@ extension ProxyConfiguration {
     }
 
     /// A `user` line's words after `user`. A user reads back as ACL LIST writes it, one unquoted
-    /// word per rule, so only a password, which reads back as its hash, may hold a space.
+    /// word per rule, so the name may not be empty and only a password, which reads back as its
+    /// hash, may hold a space.
     static func parseUser(_ words: [String]) throws(ConfigurationError) -> ACLUser {
+        guard words.first != "" else {
+            throw ConfigurationError("an ACL user's name cannot be empty")
+        }
         guard words.allSatisfy({ $0.hasPrefix(">") || !$0.contains(where: { $0 == " " || $0 == "\t" }) }) else {
             throw ConfigurationError("an ACL user's name and rules cannot hold spaces (only a >password can)")
         }

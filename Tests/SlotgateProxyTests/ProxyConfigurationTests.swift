@@ -222,6 +222,7 @@ struct ProxyConfigurationTests {
         #expect(try Self.parse(written) == configuration)
         // Found by FuzzConfiguration: a quoted rule with a space would not read back the same.
         #expect(Self.rejection("user carol on \"~a b\"") == "conf:1: an ACL user's name and rules cannot hold spaces (only a >password can)")
+        #expect(Self.rejection("user \"\" on") == "conf:1: an ACL user's name cannot be empty")
         #expect(try Self.parse("user carol on \">two words\"").users.first?.accepts(password: ByteBuffer(string: "two words")) == true)
         #expect(Self.rejection("user carol on +@nosuchcategory")?.hasPrefix("conf:1: Error in ACL SETUSER modifier '+@nosuchcategory'") == true)
     }
