@@ -15,6 +15,9 @@ public struct ClusterView: Sendable {
     public let nodeTimeout: Duration?
     /// Replicas fit to serve reads, and each shard's nearest node.
     public let readTargets: ReadTargets
+    /// Whether the nodes let a connection that never says `AUTH` run commands (their default
+    /// user is on and needs no password).
+    public let admitsAnonymousClients: Bool
 
     public init(
         version: Int,
@@ -22,8 +25,10 @@ public struct ClusterView: Sendable {
         commands: CommandTable,
         serverVersion: String,
         nodeTimeout: Duration? = nil,
+        admitsAnonymousClients: Bool = true,
         readTargets: ReadTargets? = nil
     ) {
+        self.admitsAnonymousClients = admitsAnonymousClients
         self.version = version
         self.slotMap = slotMap
         self.commands = commands

@@ -55,15 +55,15 @@ public final class TopologyMonitor: Sendable {
             self.tls = tls
         }
 
-        /// A new connection to `node`, authenticated when the cluster needs it.
-        func connect(to node: NodeAddress) throws -> any BlockingNodeConnection {
+        /// A new connection to `node`, authenticated when the cluster needs it (and `signingIn`).
+        func connect(to node: NodeAddress, signingIn: Bool = true) throws -> any BlockingNodeConnection {
             let connection: any BlockingNodeConnection =
                 if let tls = self.tls {
                     try TLSNodeConnection(to: node, timeout: self.nodeTimeout, context: tls)
                 } else {
                     try BlockingRedisConnection(host: node.host, port: node.port, timeout: self.nodeTimeout)
                 }
-            if let credentials = self.credentials, case .error(let message) = try connection.command(credentials) {
+            if signingIn, let credentials = self.credentials, case .error(let message) = try connection.command(credentials) {
                 throw TopologyError("AUTH refused: \(message)")
             }
             return connection
@@ -231,6 +231,7 @@ struct TopologyDiscovery {
             commands: catalog.commands,
             serverVersion: catalog.serverVersion,
             nodeTimeout: catalog.nodeTimeout,
+            admitsAnonymousClients: catalog.admitsAnonymousClients,
             readTargets: readTargets ?? self.current?.readTargets
         )
         let previous = self.current?.slotMap
@@ -311,7 +312,7 @@ struct TopologyDiscovery {
             throw TopologyError("no slots are assigned")
         }
         if self.catalog == nil {
-            self.catalog = try Catalog(asking: connection)
+            self.catalog = try Catalog(asking: connection, anonymously: self.configuration.connect(to: node, signingIn: false))
         }
         return TopologyReport(node: node, slotMap: slotMap, epoch: TopologyReport.viewEpoch(clusterNodes: nodesReply.string ?? ""))
     }
@@ -325,8 +326,11 @@ private struct Catalog {
     let serverVersion: String
     /// `cluster-node-timeout`, if `CONFIG GET` is allowed.
     let nodeTimeout: Duration?
+    /// Whether a connection that never says `AUTH` may run commands.
+    let admitsAnonymousClients: Bool
 
-    init(asking connection: any BlockingNodeConnection) throws {
+    /// Asks on `connection`, and tries a command on `anonymous`, a connection that did not sign in.
+    init(asking connection: any BlockingNodeConnection, anonymously anonymous: any BlockingNodeConnection) throws {
         guard let commands = CommandTable(commandReply: try connection.command(["COMMAND"])) else {
             throw TopologyError("COMMAND reply could not be read")
         }
@@ -336,6 +340,11 @@ private struct Catalog {
         self.serverVersion = version.map(String.init) ?? "unknown"
         let timeout = try connection.command(["CONFIG", "GET", "cluster-node-timeout"]).array?.last?.string.flatMap { Int($0) }
         self.nodeTimeout = timeout.map { .milliseconds($0) }
+        if case .error(let message) = try anonymous.command(["PING"]), message.hasPrefix("NOAUTH") {
+            self.admitsAnonymousClients = false
+        } else {
+            self.admitsAnonymousClients = true
+        }
     }
 }
 

@@ -9,14 +9,19 @@ import NIOCore
 /// Without `user` lines it works as Redis's default user does with `requirepass`: the user name,
 /// when given, must be `default`. With them (`acl-mode proxy`), every user is checked as Redis's
 /// ACL checks it (``ACLUser``), and the default user is the one the file defines or, if it
-/// defines none, Redis's own: every permission, with `requirepass` as its password.
+/// defines none, Redis's own: every permission, with `requirepass` as its password. Under
+/// `acl-mode passthrough` it checks nothing itself: the session has the cluster check a password
+/// first (see `ClientSession+Passthrough`), and only then lets it be taken here.
 struct ClientAuthenticator: Sendable {
     /// `nil` when no password is required (`requirepass`).
     let password: [UInt8]?
     /// The ACL users by name, the default user included; empty without `user` lines.
     let users: [String: ACLUser]
+    /// `acl-mode passthrough`: the cluster checks passwords, and its users' rules apply.
+    let checkedByCluster: Bool
 
-    init(requirePassword: String, users: [ACLUser] = []) {
+    init(requirePassword: String, users: [ACLUser] = [], checkedByCluster: Bool = false) {
+        self.checkedByCluster = checkedByCluster
         self.password = requirePassword.isEmpty ? nil : Array(requirePassword.utf8)
         guard !users.isEmpty else {
             self.users = [:]
@@ -33,8 +38,10 @@ struct ClientAuthenticator: Sendable {
     /// Whether commands are checked against the client's user (`acl-mode proxy`).
     var enforcesACL: Bool { !self.users.isEmpty }
 
-    /// Whether a new connection is signed in as the default user without a password.
+    /// Whether a new connection is signed in as the default user without a password. Under
+    /// `acl-mode passthrough` the cluster knows; the router learns it with the slot map.
     var startsAuthenticated: Bool {
+        guard !self.checkedByCluster else { return false }
         guard let user = self.users["default"] else { return self.password == nil }
         return user.isEnabled && user.isPasswordless
     }
@@ -46,8 +53,13 @@ struct ClientAuthenticator: Sendable {
         case noPasswordConfigured
     }
 
+    /// Checks `user` (the default user when `nil`) and `password`; under `acl-mode passthrough`
+    /// accepts them, as the cluster accepted them already.
     func check(user: ByteBuffer?, password given: ByteBuffer) -> Outcome {
         let name = user.map { String(buffer: $0) } ?? "default"
+        if self.checkedByCluster {
+            return .accepted(user: name)
+        }
         if self.enforcesACL {
             return self.users[name]?.accepts(password: given) == true ? .accepted(user: name) : .rejected
         }

@@ -110,11 +110,11 @@ extension ClientSession: NodeLinkOwner {
     func openExclusiveLink(to node: NodeAddress, carriesPushes: Bool = false) -> NodeLink? {
         guard self.exclusiveLinkCount < self.router.exclusiveLinks.limitPerClient, self.router.exclusiveLinks.acquire() else { return nil }
         self.exclusiveLinkCount += 1
-        if !carriesPushes, let pooled = self.router.linkPool.take(node: node, resp3: self.usesRESP3) {
+        if !carriesPushes, let pooled = self.router.linkPool.take(node: node, resp3: self.usesRESP3, login: self.nodeLogin) {
             pooled.assign(to: self)
             return pooled
         }
-        return self.router.openLink(to: node, owner: self, carriesPushes: carriesPushes, resp3: self.usesRESP3)
+        return self.router.openLink(to: node, owner: self, carriesPushes: carriesPushes, resp3: self.usesRESP3, login: self.nodeLogin)
     }
 
     /// Gives back a link whose transaction or blocking command ended cleanly, for the router to

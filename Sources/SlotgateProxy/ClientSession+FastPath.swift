@@ -31,7 +31,7 @@ extension ClientSession {
         guard let link = self.router.fastLink(for: slot, resp3: self.usesRESP3, readOnly: spec.isReadOnly) else { return false }
         let replySlot = self.enterLine(request.wire, statIndex: entry.statIndex)
         self.router.sampleHotKey { request.argument(keyIndex) }
-        var routed = RoutedRequest(wire: request.wire, slot: slot, target: .client(replySlot), resp3: self.usesRESP3)
+        var routed = RoutedRequest(wire: request.wire, slot: slot, target: .client(replySlot), resp3: self.usesRESP3, login: NodeLogins.slotgate)
         routed.isReadOnly = spec.isReadOnly
         link.send(routed)
         return true

@@ -11,6 +11,11 @@ extension TransactionState {
     static let commands: Set<String> = ["multi", "exec", "discard", "watch", "unwatch"]
 }
 
+extension ClientSession {
+    /// Commands that sign a connection in, refused inside `MULTI` (Redis would queue them).
+    static let signInCommands: Set<String> = ["auth", "hello"]
+}
+
 /// Transactions: `WATCH`, `MULTI`, the queued commands, `EXEC`/`DISCARD`/`UNWATCH`, all on one
 /// node link the client has to itself, so they run on the node exactly as the client sent them.
 extension ClientSession {
@@ -99,6 +104,12 @@ extension ClientSession {
     private func queue(_ command: RESPCommand, replySlot: ReplySlot, in state: inout TransactionState) {
         if let reason = state.broken {
             replySlot.fillError(reason)
+            return
+        }
+        if state.inMulti && Self.signInCommands.contains(command.lowercasedName) {
+            // Queued on the node, a sign-in would change the user of a link Slotgate pools by user.
+            replySlot.fillError(ProxyErrors.notAllowedInTransaction)
+            state.aborted = true
             return
         }
         let slot: HashSlot?

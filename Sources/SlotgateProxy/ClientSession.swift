@@ -64,11 +64,15 @@ package final class ClientSession: ChannelInboundHandler {
 
     /// Whether new commands must wait behind a blocking or parked one, or behind the end of a
     /// transaction (whose link the next `MULTI` or `WATCH` may take from the pool).
-    var holdsCommands: Bool { self.blockingLink != nil || self.parked != nil || self.transaction?.ending == true }
+    var holdsCommands: Bool {
+        self.blockingLink != nil || self.parked != nil || self.transaction?.ending == true || self.passthroughSignIn != nil
+    }
     /// Node links this client holds to itself now (transaction, blocking, subscriber links).
     var exclusiveLinkCount = 0
     /// Channels, patterns and subscriber links while subscribed (see `ClientSession+PubSub`).
     var subscriptions: SubscriptionState?
+    /// A password the cluster is checking (`acl-mode passthrough`); later commands wait for it.
+    var passthroughSignIn: PassthroughSignIn?
 
     package init(router: LoopRouter, limits: RESPRequestLimits) {
         self.router = router
@@ -89,10 +93,13 @@ package final class ClientSession: ChannelInboundHandler {
 
     var clientID: Int { self.connection.id }
     var usesRESP3: Bool { self.connection.usesRESP3 }
+    /// The user the client's commands travel as: the one it signed in as through the cluster
+    /// (`acl-mode passthrough`), else the router's default.
+    var nodeLogin: NodeLogins.ID { self.connection.nodeLogin ?? self.router.clientsDefaultLogin }
     var remoteAddress: String { self.connection.remoteAddress }
 
     /// The client's IP address, without the port: what `auth-failure-limit` counts by.
-    private var clientHost: Substring {
+    var clientHost: Substring {
         self.remoteAddress.lastIndex(of: ":").map { self.remoteAddress[..<$0] } ?? self.remoteAddress[...]
     }
 
@@ -168,10 +175,11 @@ package final class ClientSession: ChannelInboundHandler {
         .union(ConnectionCommand.names)
 
     /// Whether the client is in no state that changes what its commands mean: signed in, replies
-    /// on, no transaction, not subscribed, and no ACL to check its commands against.
+    /// on, no transaction, not subscribed, no ACL to check its commands against, and travelling as
+    /// Slotgate's own user.
     private var isPlain: Bool {
         self.connection.isAuthenticated && self.connection.replyMode == .on && self.transaction == nil && self.subscriptions == nil
-            && !self.router.authenticator.enforcesACL
+            && !self.router.authenticator.enforcesACL && self.nodeLogin == NodeLogins.slotgate
     }
 
     package func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -227,6 +235,9 @@ package final class ClientSession: ChannelInboundHandler {
             }
             if self.connection.replyMode == .skipNext { self.connection.replyMode = .on }
         }
+        if !self.connection.isAuthenticated && self.router.admitsAnonymousClients {
+            self.connection.isAuthenticated = true
+        }
         guard self.connection.isAuthenticated || ["auth", "hello", "quit"].contains(name) else {
             slot.fillError(ProxyErrors.noAuth)
             return
@@ -267,17 +278,11 @@ package final class ClientSession: ChannelInboundHandler {
                 )
             {
                 slot.fillError(refusal)
-            } else if let reply = ConnectionCommand.answer(
-                command,
-                name: name,
-                state: &self.connection,
-                serverVersion: self.router.serverVersion,
-                authenticator: self.router.authenticator
-            ) {
-                if authenticating && reply.readableBytesView.starts(with: "-WRONGPASS".utf8) {
-                    self.router.authFailures.recordFailure(from: self.clientHost, now: self.router.now)
-                }
-                slot.fill(reply)
+            } else if authenticating && self.router.authenticator.checkedByCluster && self.signInThroughCluster(command, name: name, replySlot: slot)
+            {
+                return
+            } else if self.answerConnectionCommand(command, name: name, replySlot: slot) {
+                return
             } else if self.answerAboutAllClients(command, name: name, replySlot: slot) {
                 return
             } else {
@@ -293,6 +298,30 @@ package final class ClientSession: ChannelInboundHandler {
                 }
             }
         }
+    }
+
+    /// Answers a command about the client's own connection (see ``ConnectionCommand``); `false`
+    /// when `command` is none. A wrong password counts against the client's address. `login` is
+    /// the user the cluster just accepted (`acl-mode passthrough`): once signed in, the client's
+    /// commands travel as it.
+    func answerConnectionCommand(_ command: RESPCommand, name: String, replySlot: ReplySlot, signingInAs login: NodeLogins.ID? = nil) -> Bool {
+        guard
+            let reply = ConnectionCommand.answer(
+                command,
+                name: name,
+                state: &self.connection,
+                serverVersion: self.router.serverVersion,
+                authenticator: self.router.authenticator
+            )
+        else { return false }
+        if reply.readableBytesView.starts(with: "-WRONGPASS".utf8) && ConnectionCommand.isAuthenticationAttempt(command, name: name) {
+            self.router.authFailures.recordFailure(from: self.clientHost, now: self.router.now)
+        }
+        if let login, self.connection.isAuthenticated {
+            self.connection.nodeLogin = login
+        }
+        replySlot.fill(reply)
+        return true
     }
 
     package func channelReadComplete(context: ChannelHandlerContext) {
@@ -315,6 +344,7 @@ package final class ClientSession: ChannelInboundHandler {
         self.transaction?.crossSlotExec?.closeLinks()
         self.blockingLink?.close()
         self.subscriptions?.links.forEach { $0.close() }
+        self.passthroughSignIn?.abandon()
         context.fireChannelInactive()
     }
 

@@ -49,6 +49,7 @@ enum ConnectionCommand {
             state.usesRESP3 = false
             state.isAuthenticated = authenticator.startsAuthenticated
             state.user = "default"
+            state.nodeLogin = nil
             reply.writeRESPSimpleString("RESET")
         case "client" where arguments.count >= 2:
             guard self.client(arguments, state: &state, into: &reply) else { return nil }
@@ -125,6 +126,34 @@ enum ConnectionCommand {
     /// Whether the command gives a password: `AUTH`, or `HELLO` with its `AUTH` option.
     static func isAuthenticationAttempt(_ command: RESPCommand, name: String) -> Bool {
         name == "auth" || (name == "hello" && command.arguments.dropFirst().contains { String(buffer: $0).lowercased() == "auth" })
+    }
+
+    /// The user (`nil` for the default user) and password a well-formed `AUTH`, or `HELLO` with
+    /// its `AUTH` option, gives; `nil` for a command that gives none or that Redis would refuse
+    /// before looking at the password.
+    static func credentials(in command: RESPCommand, name: String) -> (user: ByteBuffer?, password: ByteBuffer)? {
+        let arguments = command.arguments
+        switch name {
+        case "auth" where arguments.count == 2:
+            return (nil, arguments[1])
+        case "auth" where arguments.count == 3:
+            return (arguments[1], arguments[2])
+        case "hello" where arguments.count >= 2 && [2, 3].contains(arguments[1].redisInteger):
+            var index = 2
+            while index < arguments.count {
+                switch String(buffer: arguments[index]).lowercased() {
+                case "auth" where index + 2 < arguments.count:
+                    return (arguments[index + 1], arguments[index + 2])
+                case "setname" where index + 1 < arguments.count:
+                    index += 2
+                default:
+                    return nil
+                }
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 
     /// Checks a password; `nil` when accepted (and the client is then authenticated), else the error.

@@ -15,6 +15,9 @@ struct ConnectionState {
     var isAuthenticated: Bool
     /// The user the client is signed in as (`AUTH user password`); `default` until then.
     var user = "default"
+    /// Under `acl-mode passthrough`, the node links the client's commands travel on once it signed
+    /// in through the cluster (see ``NodeLogins``); `nil` before, and after `RESET`.
+    var nodeLogin: NodeLogins.ID?
     /// Whether the client switched to RESP3 with `HELLO 3`.
     var usesRESP3 = false
     /// `CLIENT REPLY`: whether replies are sent.

@@ -61,6 +61,7 @@ final class CrossSlotExec {
 
     var isAwaited: Bool { self.replySlot.isAwaited }
     var usesRESP3: Bool { self.replySlot.usesRESP3 }
+    var nodeLogin: NodeLogins.ID { self.replySlot.nodeLogin }
 
     /// Starts the groups not waiting for the link's `EXEC` (already sent when there is a link).
     func begin() {

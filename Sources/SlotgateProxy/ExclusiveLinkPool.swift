@@ -18,9 +18,9 @@ struct ExclusiveLinkPool {
 
     private var idle: [LoopRouter.LinkKey: [NodeLink]] = [:]
 
-    /// An idle link to `node` in the protocol asked for, taken out of the pool.
-    mutating func take(node: NodeAddress, resp3: Bool) -> NodeLink? {
-        let key = LoopRouter.LinkKey(node: node, resp3: resp3)
+    /// An idle link to `node` in the protocol and as the user asked for, taken out of the pool.
+    mutating func take(node: NodeAddress, resp3: Bool, login: NodeLogins.ID) -> NodeLink? {
+        let key = LoopRouter.LinkKey(node: node, resp3: resp3, login: login)
         while let link = self.idle[key]?.popLast() {
             if link.isIdle { return link }
             link.close()
@@ -30,7 +30,7 @@ struct ExclusiveLinkPool {
 
     /// Keeps `link` for later; `false` when it cannot be reused or the pool is full.
     mutating func put(_ link: NodeLink) -> Bool {
-        let key = LoopRouter.LinkKey(node: link.address, resp3: link.resp3)
+        let key = LoopRouter.LinkKey(node: link.address, resp3: link.resp3, login: link.login)
         guard link.isIdle, self.idle[key, default: []].count < Self.capacityPerNode else { return false }
         link.assign(to: nil)
         self.idle[key, default: []].append(link)
@@ -39,15 +39,16 @@ struct ExclusiveLinkPool {
 
     /// Forgets a pooled link that closed.
     mutating func remove(_ link: NodeLink) {
-        let key = LoopRouter.LinkKey(node: link.address, resp3: link.resp3)
+        let key = LoopRouter.LinkKey(node: link.address, resp3: link.resp3, login: link.login)
         self.idle[key]?.removeAll { $0 === link }
     }
 
     /// Takes out every pooled link `predicate` picks (all of them by default), for closing.
-    mutating func removeAll(where predicate: (NodeAddress) -> Bool = { _ in true }) -> [NodeLink] {
+    mutating func removeAll(where predicate: (NodeLink) -> Bool = { _ in true }) -> [NodeLink] {
         var removed: [NodeLink] = []
-        for key in self.idle.keys where predicate(key.node) {
-            removed += self.idle.removeValue(forKey: key) ?? []
+        for key in self.idle.keys {
+            removed += self.idle[key]?.filter(predicate) ?? []
+            self.idle[key]?.removeAll(where: predicate)
         }
         return removed
     }

@@ -33,6 +33,7 @@ final class FanOut {
 
     var isAwaited: Bool { self.replySlot.isAwaited }
     var usesRESP3: Bool { self.replySlot.usesRESP3 }
+    var nodeLogin: NodeLogins.ID { self.replySlot.nodeLogin }
 
     /// Records part `index`'s reply; the last part completes the client's reply. Each part
     /// arrives once: a part that is redirected or retried is handed over only when it is done.

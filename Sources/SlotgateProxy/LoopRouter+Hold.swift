@@ -119,7 +119,7 @@ extension LoopRouter {
                 self.logger.info("closing the link to a node that left the cluster", metadata: ["upstream.node": "\(link.address)"])
                 link.close()
             }
-            for link in self.linkPool.removeAll(where: self.departedNodes.contains) {
+            for link in self.linkPool.removeAll(where: { self.departedNodes.contains($0.address) }) {
                 link.close()
             }
         }
@@ -129,6 +129,9 @@ extension LoopRouter {
         if self.ticks % Self.ticksPerSecond == 0 {
             for session in self.sessions.values {
                 session.enforceLimits(now: now, idleTimeout: self.settings.idleTimeout)
+            }
+            if self.settings.authenticator.checkedByCluster {
+                self.closeIdleUserLinks(now: now)
             }
         }
         if self.ticks % Self.ticksPerHotKeyHalfLife == 0 {

@@ -60,17 +60,25 @@ package final class LoopRouter {
     /// used for every command in it, rather than read from the clock per command.
     private(set) var now = NIODeadline.now()
 
-    /// A shared link is per node and per protocol: RESP3 clients' commands go on links that said
-    /// `HELLO 3`, so node replies never need converting.
+    /// A shared link is per node, per protocol and per user: RESP3 clients' commands go on links
+    /// that said `HELLO 3`, so node replies never need converting, and under `acl-mode
+    /// passthrough` each user's commands go on links that signed in as that user.
     package struct LinkKey: Hashable {
         var node: NodeAddress
         var resp3: Bool
+        var login: NodeLogins.ID
 
-        package init(node: NodeAddress, resp3: Bool) {
+        package init(node: NodeAddress, resp3: Bool, login: NodeLogins.ID = NodeLogins.slotgate) {
             self.node = node
             self.resp3 = resp3
+            self.login = login
         }
     }
+    /// The users node links sign in as (see ``NodeLogins``).
+    var logins: NodeLogins
+    /// The user a client's commands travel as until it signs in: Slotgate's own, or under
+    /// `acl-mode passthrough` nobody (links that never say `AUTH`).
+    let clientsDefaultLogin: NodeLogins.ID
     /// Nodes that refused a connection, and when to try them again.
     var reconnectBackoff: [NodeAddress: (notBefore: NIODeadline, delay: TimeAmount, reason: String)] = [:]
     /// Requests waiting for a node that cannot be reached (see `LoopRouter+Hold`).
@@ -119,6 +127,8 @@ package final class LoopRouter {
         self.directory = directory
         self.logger = logger
         self.held = HeldRequests(byteBudget: settings.holdByteBudget)
+        self.logins = NodeLogins(slotgateAuth: settings.nodeAuthCommand)
+        self.clientsDefaultLogin = settings.authenticator.checkedByCluster ? self.logins.id(signingInWith: nil) : NodeLogins.slotgate
     }
 
     /// Takes a new view (or news that there is none yet) from the topology monitor.
@@ -146,8 +156,16 @@ package final class LoopRouter {
 
     var authenticator: ClientAuthenticator { self.settings.authenticator }
 
-    /// The `AUTH` each new node link sends first, if the cluster needs one.
-    var nodeAuthCommand: ByteBuffer? { self.settings.nodeAuthCommand }
+    /// The `AUTH` a new node link signing in as `login` sends first, if any.
+    func authCommand(for login: NodeLogins.ID) -> ByteBuffer? {
+        self.logins.authCommand(for: login)
+    }
+
+    /// Whether clients that never signed in may run commands: under `acl-mode passthrough`, when
+    /// the nodes' default user needs no password.
+    var admitsAnonymousClients: Bool {
+        self.settings.authenticator.checkedByCluster && self.view?.admitsAnonymousClients == true
+    }
 
     /// Whether node links say `READONLY`, so that replicas serve the reads sent to them.
     var linksReadFromReplicas: Bool { self.settings.readPolicy != .master }
@@ -323,7 +341,9 @@ package final class LoopRouter {
 
     /// Sends a request to the master of its slot (any master for a command without keys).
     func route(_ request: RoutedRequest) {
-        if let slot = request.slot, let link = self.fastLink(for: slot, resp3: request.resp3, readOnly: request.isReadOnly) {
+        if let slot = request.slot, request.login == NodeLogins.slotgate,
+            let link = self.fastLink(for: slot, resp3: request.resp3, readOnly: request.isReadOnly)
+        {
             link.send(request)
             return
         }
@@ -340,7 +360,7 @@ package final class LoopRouter {
     }
 
     func send(_ request: RoutedRequest, to node: NodeAddress) {
-        let key = LinkKey(node: node, resp3: request.resp3)
+        let key = LinkKey(node: node, resp3: request.resp3, login: request.login)
         if let link = self.links[key] {
             let limit = self.settings.maxInFlightPerNode
             guard limit == 0 || link.inFlightCount < limit else {
@@ -354,7 +374,7 @@ package final class LoopRouter {
             self.hold(request, for: node)
             return
         }
-        let link = self.openLink(to: node, owner: self, resp3: request.resp3)
+        let link = self.openLink(to: node, owner: self, resp3: request.resp3, login: request.login)
         self.setLink(link, for: key)
         link.send(request)
     }
@@ -442,9 +462,10 @@ package final class LoopRouter {
         name: .init(rawValue: TCP_KEEPCNT)
     )
 
-    /// Opens a link to `node` that reports to `owner`; requests may be sent on it at once.
-    func openLink(to node: NodeAddress, owner: any NodeLinkOwner, carriesPushes: Bool = false, resp3: Bool) -> NodeLink {
-        let link = NodeLink(address: node, router: self, owner: owner, carriesPushes: carriesPushes, resp3: resp3)
+    /// Opens a link to `node` that reports to `owner` and signs in as `login`; requests may be
+    /// sent on it at once.
+    func openLink(to node: NodeAddress, owner: any NodeLinkOwner, carriesPushes: Bool = false, resp3: Bool, login: NodeLogins.ID) -> NodeLink {
+        let link = NodeLink(address: node, router: self, owner: owner, carriesPushes: carriesPushes, resp3: resp3, login: login)
         let loopBound = NIOLoopBound((link, self), eventLoop: self.eventLoop)
         let tls = self.monitor.nodeTLS
         ClientBootstrap(group: self.eventLoop)
@@ -533,7 +554,8 @@ package final class LoopRouter {
             self.send(request, to: redirect.target)
         case .ask:
             // ASKING and the command, back to back on the same link; the map stays as it is.
-            self.send(RoutedRequest(wire: ProxyReplies.askingCommand, slot: nil, target: .discard, resp3: request.resp3), to: redirect.target)
+            let asking = RoutedRequest(wire: ProxyReplies.askingCommand, slot: nil, target: .discard, resp3: request.resp3, login: request.login)
+            self.send(asking, to: redirect.target)
             self.send(request, to: redirect.target)
         }
     }
@@ -542,7 +564,7 @@ package final class LoopRouter {
 
     /// A link closed or never opened: forget it, and ask for a refresh since a node may be gone.
     package func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
-        let key = LinkKey(node: link.address, resp3: link.resp3)
+        let key = LinkKey(node: link.address, resp3: link.resp3, login: link.login)
         if self.links[key] === link {
             self.setLink(nil, for: key)
         }

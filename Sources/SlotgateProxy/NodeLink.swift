@@ -41,11 +41,19 @@ package final class NodeLink {
     private let framer: ReplyFraming
     /// The link said `HELLO 3` and its replies are RESP3.
     let resp3: Bool
+    /// The user the link signed in as (see ``NodeLogins``).
+    let login: NodeLogins.ID
+    /// When a request was last sent on the link, for closing links that signed in as a client's
+    /// user once they sit idle (`passthrough-idle-timeout`).
+    private(set) var lastSentAt = NIODeadline.now()
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
     private var isClosed = false
     /// Replies to the proxy's own `AUTH`, `HELLO 3` and `READONLY`, not to anyone's request.
     private var setupRepliesToDrop = 0
+    /// The link signed in as a client's user (`acl-mode passthrough`) and the node has not
+    /// accepted it yet: requests wait in `unsent`, so that none runs as anybody else.
+    private var awaitsSignIn = false
     /// Since when the oldest request in flight has waited without the node answering anything.
     private var waitingSince: NIODeadline?
     /// The node's round trips, counted by the loop.
@@ -55,13 +63,21 @@ package final class NodeLink {
     /// frame goes to the owner as a push and no request waits for a reply.
     let carriesPushes: Bool
 
-    package init(address: NodeAddress, router: LoopRouter, owner: any NodeLinkOwner, carriesPushes: Bool = false, resp3: Bool) {
+    package init(
+        address: NodeAddress,
+        router: LoopRouter,
+        owner: any NodeLinkOwner,
+        carriesPushes: Bool = false,
+        resp3: Bool,
+        login: NodeLogins.ID = NodeLogins.slotgate
+    ) {
         self.address = address
         self.router = router
         self.isShared = owner === router
         self.session = self.isShared ? nil : owner
         self.carriesPushes = carriesPushes
         self.resp3 = resp3
+        self.login = login
         self.framer = ReplyFraming(resp3: resp3)
         self.nodeStats = router.stats.node(address)
     }
@@ -84,7 +100,7 @@ package final class NodeLink {
 
     /// Queues a request and writes it, or keeps its bytes until the connection is up.
     func send(_ request: consuming RoutedRequest) {
-        if let context = self.context {
+        if let context = self.context, !self.awaitsSignIn {
             self.outbound.write(request.wire, to: context)
             if !self.awaitsFlush {
                 self.awaitsFlush = true
@@ -93,8 +109,9 @@ package final class NodeLink {
         } else {
             self.unsent.append(request.wire)
         }
+        self.lastSentAt = self.router.now
         guard !self.carriesPushes else { return }
-        request.sentAt = self.router.now
+        request.sentAt = self.lastSentAt
         if self.inFlight.isEmpty {
             self.waitingSince = request.sentAt
         }
@@ -117,6 +134,11 @@ package final class NodeLink {
     /// How many requests wait for their replies.
     var inFlightCount: Int { self.inFlight.count }
 
+    /// Whether nothing was sent on the link for `limit`, and nothing waits for an answer.
+    func hasBeenIdle(for limit: TimeAmount, at now: NIODeadline) -> Bool {
+        self.inFlight.isEmpty && self.unsent.isEmpty && now - self.lastSentAt >= limit
+    }
+
     /// Whether the node has left a request unanswered, and been silent, for longer than `limit`.
     func isOverdue(at now: NIODeadline, limit: TimeAmount) -> Bool {
         guard self.context != nil, let waitingSince = self.waitingSince, !self.inFlight.isEmpty else { return false }
@@ -134,9 +156,10 @@ package final class NodeLink {
         if !self.inFlight.isEmpty {
             self.waitingSince = self.router.now
         }
-        if let auth = self.router.nodeAuthCommand {
+        if let auth = self.router.authCommand(for: self.login) {
             self.setupRepliesToDrop += 1
             self.outbound.write(auth, to: context)
+            self.awaitsSignIn = self.login != NodeLogins.slotgate
         }
         if self.resp3 {
             self.setupRepliesToDrop += 1
@@ -146,11 +169,42 @@ package final class NodeLink {
             self.setupRepliesToDrop += 1
             self.outbound.write(ProxyReplies.readOnlyCommand, to: context)
         }
+        if !self.awaitsSignIn {
+            self.writeUnsent(to: context)
+        }
+        self.outbound.flush(context)
+    }
+
+    private func writeUnsent(to context: ChannelHandlerContext) {
         for bytes in self.unsent {
             self.outbound.write(bytes, to: context)
         }
         self.unsent.removeAll()
-        self.outbound.flush(context)
+    }
+
+    /// The node's answer to the `AUTH` of a link signed in as a client's user: once accepted, the
+    /// waiting requests go; if refused (the user's password changed since the client signed in),
+    /// none is sent, and each is answered with the node's refusal.
+    private func signInAnswered(_ reply: FramedReply) {
+        self.awaitsSignIn = false
+        guard reply.kind == .error else {
+            if let context = self.context {
+                self.writeUnsent(to: context)
+                if !self.awaitsFlush {
+                    self.awaitsFlush = true
+                    self.router.linkAwaitsFlush(self)
+                }
+            }
+            return
+        }
+        self.router.logger.warning(
+            "node refused a client user's sign-in; closing the link",
+            metadata: ["upstream.node": "\(self.address)", "reply": "\(reply.lineText)"]
+        )
+        self.closedOnPurpose = true
+        let context = self.context
+        self.close(failing: ProxyErrors.userSignInRefused(self.address, reply.lineText), connectFailed: true) { _ in nil }
+        context?.close(promise: nil)
     }
 
     /// Bytes from the node: frame them and hand each reply to the router with its request.
@@ -162,6 +216,11 @@ package final class NodeLink {
         defer { self.waitingSince = self.inFlight.isEmpty ? nil : now }
         do {
             while !self.isClosed, let reply = try self.framer.next() {
+                if self.awaitsSignIn {
+                    self.setupRepliesToDrop -= 1
+                    self.signInAnswered(reply)
+                    continue
+                }
                 if self.setupRepliesToDrop > 0 {
                     self.setupRepliesToDrop -= 1
                     if reply.kind == .error {

@@ -62,6 +62,11 @@ extension ProxyConfiguration {
             self.seeds = seedsFromFile
         }
         self.users = usersFromFile
+        if self.aclMode == .passthrough && (!self.users.isEmpty || !self.requirePassword.isEmpty) {
+            throw ConfigurationError(
+                "\(fileName): acl-mode passthrough has the cluster check users and passwords; it takes no user lines and no requirepass"
+            )
+        }
     }
 
     /// Sets one directive from its arguments, as a file line or a runtime change would.

@@ -65,6 +65,18 @@ extension ProxyConfiguration {
             set: nil,
             value: { $0.users.map { String($0.aclListEntry.dropFirst("user ".count)) }.joined(separator: "\nuser ") }
         ),
+        Directive(
+            "acl-mode",
+            needsRestart: true,
+            set: { $0.aclMode = try choice($1, describedAs: "mode for acl-mode") },
+            value: { $0.aclMode.rawValue }
+        ),
+        Directive(
+            "passthrough-idle-timeout",
+            needsRestart: false,
+            set: { $0.passthroughIdleTimeout = try integer($1, in: 1...86_400) },
+            value: { String($0.passthroughIdleTimeout) }
+        ),
         Directive("threads", needsRestart: true, set: { $0.threads = try integer($1, in: 0...1024) }, value: { String($0.threads) }),
         Directive("log-level", needsRestart: false, set: { $0.logLevel = try logLevel($1) }, value: { $0.logLevel.rawValue }),
         Directive(

@@ -100,6 +100,11 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// ACL users (`user NAME rules…` lines); with any, commands are checked against the client's
     /// user (`acl-mode proxy`).
     public var users: [ACLUser]
+    /// Whether Slotgate or the cluster checks clients' users (`acl-mode`).
+    public var aclMode: ACLMode
+    /// Seconds a node link signed in as one user (`acl-mode passthrough`) stays open with nothing
+    /// to do (`passthrough-idle-timeout`).
+    public var passthroughIdleTimeout: Int
     /// Whether a transaction over several slots is refused or run slot by slot
     /// (`cross-slot-transactions`).
     public var crossSlotTransactions: CrossSlotTransactions
@@ -144,6 +149,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
         configSetBroadcast: Bool = true,
         authFailureLimit: Int = 10,
         users: [ACLUser] = [],
+        aclMode: ACLMode = .proxy,
+        passthroughIdleTimeout: Int = 60,
         crossSlotTransactions: CrossSlotTransactions = .refuse,
         tls: ClientTLSSettings = ClientTLSSettings(),
         clusterTLS: NodeTLSSettings = NodeTLSSettings(),
@@ -186,6 +193,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.configSetBroadcast = configSetBroadcast
         self.authFailureLimit = authFailureLimit
         self.users = users
+        self.aclMode = aclMode
+        self.passthroughIdleTimeout = passthroughIdleTimeout
         self.crossSlotTransactions = crossSlotTransactions
         self.tls = tls
         self.clusterTLS = clusterTLS

@@ -120,6 +120,18 @@ public enum ProxyErrors {
         "ERR Slotgate lost its connection to node \(node) before the reply; the command may have been executed"
     }
 
+    /// Under `acl-mode passthrough`, the node that was to check a client's password could not be
+    /// asked, or did not answer.
+    static func signInUnchecked(_ node: NodeAddress) -> String {
+        "ERR Slotgate could not have node \(node) check the user and password; try again"
+    }
+
+    /// Under `acl-mode passthrough`, a node refused a new link's sign-in as the client's user
+    /// (its password changed since the client signed in); the command was not sent.
+    static func userSignInRefused(_ node: NodeAddress, _ reply: String) -> String {
+        "ERR node \(node) refused Slotgate's sign-in as this client's user (\(reply)); the command was not sent, sign in again"
+    }
+
     /// The command never reached the node.
     static func cannotConnect(_ node: NodeAddress, _ reason: String) -> String {
         "ERR Slotgate cannot connect to node \(node): \(reason)"

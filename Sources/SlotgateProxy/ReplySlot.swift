@@ -19,6 +19,8 @@ struct ReplySlot {
 
     /// Whether the client speaks RESP3.
     var usesRESP3: Bool { self.session.usesRESP3 }
+    /// The user the client's commands travel as.
+    var nodeLogin: NodeLogins.ID { self.session.nodeLogin }
 
     /// Whether anyone still waits for the reply; a slot whose client left is answered into the void.
     var isAwaited: Bool { self.session.isOpen }

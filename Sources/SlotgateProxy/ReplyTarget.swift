@@ -42,6 +42,17 @@ enum ReplyTarget {
         }
     }
 
+    /// The user the reply's client travels as (see ``NodeLogins``).
+    var nodeLogin: NodeLogins.ID {
+        switch self {
+        case .client(let slot): return slot.nodeLogin
+        case .part(let fanOut, _): return fanOut.nodeLogin
+        case .keyLookup(let lookup): return lookup.replySlot.nodeLogin
+        case .slotGroup(let run): return run.exec.nodeLogin
+        case .linkIdentity, .discard: return NodeLogins.slotgate
+        }
+    }
+
     /// Hands over the node's reply.
     func deliver(_ reply: FramedReply) {
         switch self {

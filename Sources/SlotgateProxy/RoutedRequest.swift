@@ -19,6 +19,9 @@ package struct RoutedRequest {
     /// Whether the client speaks RESP3, so the request goes on a RESP3 link and the node's reply
     /// bytes are already what the client expects.
     var resp3: Bool
+    /// The user the request travels as, so it goes on a link signed in as that user (see
+    /// ``NodeLogins``).
+    var login: NodeLogins.ID
     /// Redirects and retries so far.
     var attempts: Int = 0
     /// The script of this `EVALSHA` was loaded again after a NOSCRIPT; it is not tried twice.
@@ -31,10 +34,12 @@ package struct RoutedRequest {
     /// When the request was last handed to a node link, for the node's round trip time.
     var sentAt = NIODeadline.uptimeNanoseconds(0)
 
-    init(wire: ByteBuffer, slot: HashSlot?, target: ReplyTarget, resp3: Bool? = nil) {
+    /// A request for `target`, in its client's protocol and as its client's user unless told.
+    init(wire: ByteBuffer, slot: HashSlot?, target: ReplyTarget, resp3: Bool? = nil, login: NodeLogins.ID? = nil) {
         self.wire = wire
         self.slot = slot
         self.target = target
         self.resp3 = resp3 ?? target.usesRESP3
+        self.login = login ?? target.nodeLogin
     }
 }

@@ -18,8 +18,12 @@ package struct RouterSettings: Sendable {
     /// First wait before reconnecting to a node that refused a connection; doubles up to `maxReconnectDelay`.
     var reconnectDelay: TimeAmount
     var maxReconnectDelay: TimeAmount
-    /// Checks client passwords (`requirepass`).
+    /// Checks client passwords (`requirepass`, `user` lines), or leaves them to the cluster
+    /// (`acl-mode passthrough`).
     var authenticator: ClientAuthenticator
+    /// How long a node link signed in as a client's user stays open with nothing to do
+    /// (`passthrough-idle-timeout`).
+    var passthroughIdleTimeout: TimeAmount
     /// `AUTH` sent first on every node link (`cluster-user`, `cluster-password`); `nil` for none.
     var nodeAuthCommand: ByteBuffer?
     /// How long requests wait for an unreachable master to be replaced (`failover-hold`); `nil`
@@ -65,7 +69,12 @@ extension RouterSettings {
             retryDelay: .milliseconds(10),
             reconnectDelay: .milliseconds(50),
             maxReconnectDelay: .seconds(2),
-            authenticator: ClientAuthenticator(requirePassword: configuration.requirePassword, users: configuration.users),
+            authenticator: ClientAuthenticator(
+                requirePassword: configuration.requirePassword,
+                users: configuration.users,
+                checkedByCluster: configuration.aclMode == .passthrough
+            ),
+            passthroughIdleTimeout: .seconds(Int64(configuration.passthroughIdleTimeout)),
             nodeAuthCommand: configuration.clusterCredentials.map { arguments in
                 var command = ByteBuffer()
                 command.writeRESPCommand(arguments)

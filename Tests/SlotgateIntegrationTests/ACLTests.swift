@@ -83,25 +83,12 @@ extension LiveClusterSuite {
         /// redis-py signs in with a user and password (`username=`), in RESP2 and RESP3 (HELLO 3 AUTH).
         @Test func redisPySignsInAsAUser() async throws {
             try await Self.withACLProxy { proxy in
-                let script = """
-                    import redis, sys
-                    port = int(sys.argv[1])
-                    for protocol in (2, 3):
-                        client = redis.Redis(port=port, protocol=protocol, username="alice", password="alice-pw")
-                        assert client.set("app:py", protocol)
-                        assert client.acl_whoami() == "alice" or client.acl_whoami() == b"alice", client.acl_whoami()
-                        try:
-                            client.set("elsewhere", 1)
-                            raise SystemExit("a key outside ~app:* was written")
-                        except redis.exceptions.NoPermissionError:
-                            pass
-                    print("redis-py as alice: ok")
-                    """
-                let path = NSTemporaryDirectory() + "slotgate-acl-\(proxy.port).py"
-                try script.write(toFile: path, atomically: true, encoding: .utf8)
-                defer { try? FileManager.default.removeItem(atPath: path) }
-                let run = try TestCertificates.shell("timeout 60 python3 \"$@\" </dev/null 2>&1", [path, String(proxy.port)])
-                #expect(run.status == 0 && run.output.contains("redis-py as alice: ok"), "\(run)")
+                try ClientWorkload.run(
+                    "run_acl_user_workload.sh",
+                    port: proxy.port,
+                    arguments: ["alice", "alice-pw", "app:"],
+                    summaryPrefix: "OK: redis-py signed in as alice"
+                )
             }
         }
     }

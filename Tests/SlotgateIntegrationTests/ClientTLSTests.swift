@@ -153,12 +153,7 @@ extension LiveClusterSuite {
                         assert int(client.client_info()["resp"]) == protocol, client.client_info()
                     print("redis-py over TLS: ok")
                     """
-                let scriptPath = certificates.path("client.py")
-                try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
-                let run = try TestCertificates.shell(
-                    "timeout 60 python3 \"$@\" </dev/null 2>&1",
-                    [scriptPath, String(tlsPort), certificates.directory]
-                )
+                let run = try ScriptRunner.runPython(script, [String(tlsPort), certificates.directory])
                 #expect(run.status == 0 && run.output.contains("redis-py over TLS: ok"), "\(run)")
             }
         }

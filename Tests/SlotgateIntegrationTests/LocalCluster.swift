@@ -55,6 +55,19 @@ final class LocalCluster: Sendable {
         try BlockingRedisConnection(host: node.host, port: node.port, timeout: .seconds(10))
     }
 
+    /// Gives every node's default user `password` (`requirepass`), and the replicas the same
+    /// password for their masters (`masterauth`); afterwards only ``connect(_:)``'s own
+    /// connections and clients that sign in get in.
+    func requirePassword(_ password: String) throws {
+        for node in self.nodes {
+            let connection = try self.connect(node)
+            for parameter in ["masterauth", "requirepass"] {
+                let reply = try connection.command(["CONFIG", "SET", parameter, password])
+                guard reply == .simpleString("OK") else { throw HarnessError("CONFIG SET \(parameter) on \(node): \(reply)") }
+            }
+        }
+    }
+
     /// The cluster's own current slot map, read from a node.
     func slotMap() throws -> SlotMap {
         let node = self.nodes[0]

@@ -14,11 +14,7 @@ import Testing
     @Test func everyNodeLinkAuthenticatesWithTheClusterPassword() async throws {
         let cluster = try LocalCluster.start()
         defer { cluster.stop() }
-        for node in cluster.nodes {
-            let connection = try cluster.connect(node)
-            #expect(try connection.command(["CONFIG", "SET", "masterauth", "node-pass"]) == .simpleString("OK"))
-            #expect(try connection.command(["CONFIG", "SET", "requirepass", "node-pass"]) == .simpleString("OK"))
-        }
+        try cluster.requirePassword("node-pass")
         let proxy = try await ProxyUnderTest.start(seeds: [cluster.nodes[0]]) { $0.clusterPassword = "node-pass" }
         do {
             let client = try proxy.connect()

@@ -24,6 +24,18 @@ enum ScriptRunner {
         return (exitCode, output)
     }
 
+    /// Runs a Python program (a redis-py client script) with `arguments`, for at most 60 s, and
+    /// returns its exit status and output.
+    static func runPython(_ source: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let base = NSTemporaryDirectory() + "slotgate-python-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try source.write(toFile: base + ".py", atomically: true, encoding: .utf8)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".py")
+            try? FileManager.default.removeItem(atPath: base + ".log")
+        }
+        return try Self.run("-c", ["timeout 60 python3 \"$@\"", "python", base + ".py"] + arguments, logPath: base + ".log")
+    }
+
     /// Starts `executable` with stdin from /dev/null, stdout to `outputPath` and stderr to
     /// `errorPath` (or to stdout when `nil`); returns its PID.
     static func spawn(_ executable: String, _ arguments: [String], outputPath: String, errorPath: String?) throws -> pid_t {

@@ -227,6 +227,18 @@ struct ProxyConfigurationTests {
         #expect(Self.rejection("user carol on +@nosuchcategory")?.hasPrefix("conf:1: Error in ACL SETUSER modifier '+@nosuchcategory'") == true)
     }
 
+    @Test("acl-mode passthrough takes no user lines and no requirepass")
+    func aclMode() throws {
+        #expect(try Self.parse("").aclMode == .proxy)
+        let passthrough = try Self.parse("acl-mode passthrough\npassthrough-idle-timeout 5")
+        #expect(passthrough.aclMode == .passthrough && passthrough.passthroughIdleTimeout == 5)
+        let conflict = "conf: acl-mode passthrough has the cluster check users and passwords; it takes no user lines and no requirepass"
+        #expect(Self.rejection("acl-mode passthrough\nuser alice on") == conflict)
+        #expect(Self.rejection("requirepass pw\nacl-mode passthrough") == conflict)
+        #expect(Self.rejection("acl-mode both") == "conf:1: 'both' is not a mode for acl-mode (proxy, passthrough)")
+        #expect(Self.rejection("passthrough-idle-timeout 0")?.hasPrefix("conf:1: ") == true)
+    }
+
     @Test("the TLS port's directives")
     func tlsDirectives() throws {
         let tls = try Self.parse(

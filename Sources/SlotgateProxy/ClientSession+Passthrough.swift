@@ -1,0 +1,50 @@
+//===----------------------------------------------------------------------===//
+// Slotgate — a cluster-aware Redis proxy
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import SlotgateRESP
+
+/// Signing in under `acl-mode passthrough`: the cluster, not Slotgate, checks the user and
+/// password a client gives with `AUTH` or `HELLO … AUTH` (see ``PassthroughSignIn``). Once it
+/// accepts them, the client's commands travel on node links that signed in as that user, shared
+/// with every client of the loop signed in the same way, so the nodes' own ACLs judge them.
+extension ClientSession {
+    /// Has the cluster check the user and password `command` gives; `false`, with nothing done,
+    /// when the command is malformed and gives none (Slotgate answers it as Redis would).
+    func signInThroughCluster(_ command: RESPCommand, name: String, replySlot: ReplySlot) -> Bool {
+        guard let (user, password) = ConnectionCommand.credentials(in: command, name: name) else { return false }
+        guard let node = self.router.master(for: nil) else {
+            replySlot.fillError(ProxyErrors.slotNotServed)
+            return true
+        }
+        let signIn = PassthroughSignIn(
+            session: self,
+            command: command,
+            name: name,
+            replySlot: replySlot,
+            authCommand: NodeLogins.authCommand(user: user, password: password)
+        )
+        self.passthroughSignIn = signIn
+        signIn.start(at: node)
+        return true
+    }
+
+    /// The cluster's verdict on `signIn`: on `+OK` the command is answered as Slotgate answers
+    /// it, and the client travels as the user from now on; otherwise the client gets the node's
+    /// error. Then the commands that waited run.
+    func signIn(_ signIn: PassthroughSignIn, concluded verdict: FramedReply) {
+        guard self.passthroughSignIn === signIn else { return }
+        self.passthroughSignIn = nil
+        if verdict.kind == .error {
+            if verdict.isError(startingWith: "WRONGPASS") {
+                self.router.authFailures.recordFailure(from: self.clientHost, now: self.router.now)
+            }
+            signIn.replySlot.fill(verdict.bytes)
+        } else {
+            let login = self.router.logins.id(signingInWith: signIn.authCommand)
+            _ = self.answerConnectionCommand(signIn.command, name: signIn.name, replySlot: signIn.replySlot, signingInAs: login)
+        }
+        self.runHeldCommands()
+    }
+}
