@@ -20,10 +20,12 @@ struct ClientAuthenticator: Sendable {
     /// `acl-mode passthrough`: the cluster checks passwords, and its users' rules apply.
     let checkedByCluster: Bool
 
+    /// Under `acl-mode passthrough` (`checkedByCluster`) `requirePassword` and `users` are not
+    /// used: the file refuses them, and a reload cannot leave the mode while it runs.
     init(requirePassword: String, users: [ACLUser] = [], checkedByCluster: Bool = false) {
         self.checkedByCluster = checkedByCluster
-        self.password = requirePassword.isEmpty ? nil : Array(requirePassword.utf8)
-        guard !users.isEmpty else {
+        self.password = requirePassword.isEmpty || checkedByCluster ? nil : Array(requirePassword.utf8)
+        guard !users.isEmpty && !checkedByCluster else {
             self.users = [:]
             return
         }
