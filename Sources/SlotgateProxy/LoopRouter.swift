@@ -156,11 +156,6 @@ package final class LoopRouter {
 
     var authenticator: ClientAuthenticator { self.settings.authenticator }
 
-    /// The `AUTH` a new node link signing in as `login` sends first, if any.
-    func authCommand(for login: NodeLogins.ID) -> ByteBuffer? {
-        self.logins.authCommand(for: login)
-    }
-
     /// Whether clients that never signed in may run commands: under `acl-mode passthrough`, when
     /// the nodes' default user needs no password.
     var admitsAnonymousClients: Bool {

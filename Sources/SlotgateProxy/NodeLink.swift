@@ -102,10 +102,7 @@ package final class NodeLink {
     func send(_ request: consuming RoutedRequest) {
         if let context = self.context, !self.awaitsSignIn {
             self.outbound.write(request.wire, to: context)
-            if !self.awaitsFlush {
-                self.awaitsFlush = true
-                self.router.linkAwaitsFlush(self)
-            }
+            self.awaitFlush()
         } else {
             self.unsent.append(request.wire)
         }
@@ -116,6 +113,14 @@ package final class NodeLink {
             self.waitingSince = request.sentAt
         }
         self.inFlight.append(request)
+    }
+
+    /// Has the router flush the link at the end of this loop turn, once however much is written.
+    private func awaitFlush() {
+        if !self.awaitsFlush {
+            self.awaitsFlush = true
+            self.router.linkAwaitsFlush(self)
+        }
     }
 
     /// Sends what was written since the last flush.
@@ -156,7 +161,7 @@ package final class NodeLink {
         if !self.inFlight.isEmpty {
             self.waitingSince = self.router.now
         }
-        if let auth = self.router.authCommand(for: self.login) {
+        if let auth = self.router.logins.authCommand(for: self.login) {
             self.setupRepliesToDrop += 1
             self.outbound.write(auth, to: context)
             self.awaitsSignIn = self.login != NodeLogins.slotgate
@@ -190,10 +195,7 @@ package final class NodeLink {
         guard reply.kind == .error else {
             if let context = self.context {
                 self.writeUnsent(to: context)
-                if !self.awaitsFlush {
-                    self.awaitsFlush = true
-                    self.router.linkAwaitsFlush(self)
-                }
+                self.awaitFlush()
             }
             return
         }
