@@ -66,12 +66,35 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The proxy itself: client sessions, node links, routing, redirects, configuration.
+        // ACL users: Redis's rule syntax, authorization of a request, ACL LIST's description.
+        .target(
+            name: "SlotgateACL",
+            dependencies: [
+                "SlotgateCluster",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Configuration as a plain value: the directive table, the file reader, the defaults.
+        .target(
+            name: "SlotgateConfiguration",
+            dependencies: [
+                "SlotgateACL",
+                "SlotgateCluster",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The proxy itself: client sessions, routing, node links, transactions, pub/sub, admin port.
         .target(
             name: "SlotgateProxy",
             dependencies: [
                 "SlotgateRESP",
                 "SlotgateCluster",
+                "SlotgateACL",
+                "SlotgateConfiguration",
                 "CGlibcMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -91,6 +114,7 @@ let package = Package(
             dependencies: [
                 "SlotgateProxy",
                 "SlotgateCluster",
+                "SlotgateConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -112,8 +136,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SlotgateACLTests",
+            dependencies: ["SlotgateACL", "SlotgateCluster", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SlotgateConfigurationTests",
+            dependencies: ["SlotgateConfiguration", "SlotgateACL", "SlotgateCluster", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SlotgateProxyTests",
-            dependencies: ["SlotgateProxy", "SlotgateCluster"],
+            dependencies: ["SlotgateProxy", "SlotgateConfiguration", "SlotgateCluster"],
             swiftSettings: strictSettings
         ),
         // Hot-path micro-benchmarks: `swift package benchmark` (see the target's main file). The
@@ -123,6 +157,7 @@ let package = Package(
             dependencies: [
                 "SlotgateProxy",
                 "SlotgateCluster",
+                "SlotgateConfiguration",
                 "SlotgateRESP",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -138,6 +173,7 @@ let package = Package(
             name: "SlotgateIntegrationTests",
             dependencies: [
                 "SlotgateProxy",
+                "SlotgateConfiguration",
                 "SlotgateCluster",
                 "SlotgateRESP",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -164,7 +200,7 @@ if Context.environment["SLOTGATE_FUZZ"] != nil {
         ),
         .executableTarget(
             name: "FuzzRequestDecoder",
-            dependencies: ["FuzzSupport", "SlotgateRESP", "SlotgateProxy", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["FuzzSupport", "SlotgateRESP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "FuzzInlineCommand", dependencies: ["FuzzSupport", "SlotgateRESP"], swiftSettings: strictSettings),
@@ -173,6 +209,6 @@ if Context.environment["SLOTGATE_FUZZ"] != nil {
             dependencies: ["FuzzSupport", "SlotgateRESP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
-        .executableTarget(name: "FuzzConfiguration", dependencies: ["FuzzSupport", "SlotgateProxy"], swiftSettings: strictSettings),
+        .executableTarget(name: "FuzzConfiguration", dependencies: ["FuzzSupport", "SlotgateConfiguration"], swiftSettings: strictSettings),
     ]
 }

@@ -3,7 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import FuzzSupport
-import SlotgateProxy
+import SlotgateConfiguration
 
 /// libFuzzer's entry point: the configuration file parser, fed a file's text.
 ///

@@ -6,8 +6,6 @@ import FuzzSupport
 import NIOCore
 import SlotgateRESP
 
-@testable import SlotgateProxy
-
 extension RESPRequestLimits {
     /// Limits far below Redis's, so that declared counts and lengths past them are refused (or
     /// awaited) without the fuzzer allocating gigabytes, and the limit checks themselves are reached.

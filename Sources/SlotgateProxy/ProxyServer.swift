@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateRESP
 
 /// The proxy as a whole: event loops each with their own router, the topology monitor that feeds

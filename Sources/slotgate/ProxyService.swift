@@ -4,6 +4,7 @@
 
 import Logging
 import ServiceLifecycle
+import SlotgateConfiguration
 import SlotgateProxy
 import UnixSignals
 

@@ -5,6 +5,7 @@
 import ArgumentParser
 import Logging
 import ServiceLifecycle
+import SlotgateConfiguration
 import SlotgateProxy
 import UnixSignals
 

@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import SlotgateConfiguration
 import SlotgateProxy
 import SlotgateRESP
 import Testing
@@ -25,7 +26,7 @@ extension LiveClusterSuite {
         }
 
         private static func withACLProxy(_ body: (ProxyUnderTest) async throws -> Void) async throws {
-            let users = try Self.users.map { try ACLUser(configurationLine: Substring("user " + $0)) }
+            let users = try ProxyConfiguration(parsing: Self.users.map { "user " + $0 }.joined(separator: "\n"), fileName: "acl.conf").users
             try await withOwnProxy({
                 $0.users = users
                 $0.requirePassword = "default-pw"

@@ -2,6 +2,7 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import SlotgateConfiguration
 import SlotgateProxy
 import Testing
 

@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import SlotgateConfiguration
 import SlotgateProxy
 import Testing
 

@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateProxy
 import SlotgateRESP
 import Testing

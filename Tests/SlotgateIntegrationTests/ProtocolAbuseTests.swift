@@ -5,6 +5,7 @@
 import Foundation
 import NIOCore
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateProxy
 import SlotgateRESP
 import Testing

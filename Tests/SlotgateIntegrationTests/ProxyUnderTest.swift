@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NIOCore
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateProxy
 import SlotgateRESP
 

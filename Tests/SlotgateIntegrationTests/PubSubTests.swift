@@ -4,6 +4,7 @@
 
 import Foundation
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateProxy
 import SlotgateRESP
 import Testing

@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
+import SlotgateConfiguration
 import SlotgateRESP
 
 /// The admin port's RESP side, for `redis-cli -p 7778`: `PROXY INFO`, `PROXY CLUSTER`,

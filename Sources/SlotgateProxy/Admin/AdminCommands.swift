@@ -4,6 +4,7 @@
 
 import NIOCore
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateRESP
 
 /// The `PROXY …` commands of the admin port, answered as RESP.

@@ -5,6 +5,7 @@
 import FoundationEssentials
 import NIOCore
 import NIOHTTP1
+import SlotgateConfiguration
 
 /// The admin port's HTTP side: `GET /metrics` (Prometheus), `/stats` and `/cluster` (JSON) and
 /// `/healthz` (200, or 503 with the reason). With `admin-password` set, requests need HTTP basic

@@ -4,6 +4,7 @@
 
 import FoundationEssentials
 import SlotgateCluster
+import SlotgateConfiguration
 
 /// `GET /stats` and `GET /cluster`: an ``AdminReport`` as JSON, for scripts and for
 /// `slotgate stats` / `slotgate top`.

@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import SlotgateCluster
+import SlotgateConfiguration
 
 /// Everything the admin port shows, gathered from every event loop and the topology monitor at
 /// one moment: the value each endpoint renders in its own format.

@@ -5,6 +5,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import SlotgateCluster
+import SlotgateConfiguration
 
 /// What the admin port can see and do: gather an ``AdminReport`` from the event loops, change
 /// settings at run time, reset the slow logs, refresh the topology.

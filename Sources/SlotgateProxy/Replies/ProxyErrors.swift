@@ -44,14 +44,6 @@ public enum ProxyErrors {
         "ERR too many failed AUTH attempts from this address; try again in \(seconds) s"
     }
 
-    /// Redis 7.0's refusals of a command the user's ACL rules do not allow.
-    static func noPermissionToRun(_ command: String) -> String {
-        "NOPERM this user has no permissions to run the '\(command)' command"
-    }
-
-    static let noPermissionForKeys = "NOPERM this user has no permissions to access one of the keys used as arguments"
-    static let noPermissionForChannels = "NOPERM this user has no permissions to access one of the channels used as arguments"
-
     static let watchedGroupNotCommitted = "the transaction on the watched keys' slot did not commit"
 
     /// Why one slot's share of a per-slot transaction did not commit, and whether its commands ran.

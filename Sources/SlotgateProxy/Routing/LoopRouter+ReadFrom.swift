@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import SlotgateCluster
+import SlotgateConfiguration
 
 /// Picking the node for a read-only command under the `read-from` policy.
 extension LoopRouter {

@@ -8,6 +8,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateRESP
 
 #if canImport(Glibc)

@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
+import SlotgateACL
 
 /// Checks the user and password clients give with `AUTH` or `HELLO … AUTH`.
 ///

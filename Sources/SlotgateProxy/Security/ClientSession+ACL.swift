@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
+import SlotgateACL
 import SlotgateCluster
 import SlotgateRESP
 

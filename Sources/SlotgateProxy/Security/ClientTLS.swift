@@ -4,6 +4,7 @@
 
 import NIOConcurrencyHelpers
 import NIOSSL
+import SlotgateConfiguration
 
 /// The TLS context of the client port: built from ``ClientTLSSettings`` at start, built again
 /// from the files on a reload (`SIGHUP`), so a renewed certificate is served to new clients

@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
+import SlotgateConfiguration
 import SlotgateRESP
 
 /// The part of the configuration the event loops' routers use: built at start, and again on a

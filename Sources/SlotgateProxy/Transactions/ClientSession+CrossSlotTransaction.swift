@@ -4,6 +4,7 @@
 
 import NIOCore
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateRESP
 
 /// Transactions over several slots (`cross-slot-transactions per-slot`): the commands for slots

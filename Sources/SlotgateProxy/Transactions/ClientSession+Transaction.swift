@@ -4,6 +4,7 @@
 
 import NIOCore
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateRESP
 
 extension TransactionState {

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateProxy
 import SlotgateRESP
 

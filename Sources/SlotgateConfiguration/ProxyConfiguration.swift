@@ -4,6 +4,7 @@
 
 import Logging
 import NIOCore
+import SlotgateACL
 import SlotgateCluster
 
 /// Everything that can be configured, as one value with every default spelled out here.

@@ -6,7 +6,7 @@ import NIOCore
 import SlotgateCluster
 import Testing
 
-@testable import SlotgateProxy
+@testable import SlotgateACL
 
 /// Protects what an authenticated user may run: command rules in order, subcommands, categories
 /// (through containers too), key patterns by read and write access, channels, and Redis 7.0's

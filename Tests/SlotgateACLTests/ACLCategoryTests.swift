@@ -4,7 +4,7 @@
 
 import Testing
 
-@testable import SlotgateProxy
+@testable import SlotgateACL
 
 /// Protects `ACL CAT`: Redis 7.0's categories in its order, and the commands of the cluster's
 /// table in each.

@@ -4,20 +4,12 @@
 
 import FoundationEssentials
 import Logging
+import SlotgateACL
 import SlotgateCluster
 
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// A configuration file or value was rejected; the description names the file, line and reason.
-public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-}
 
 extension ProxyConfiguration {
     /// Reads a redis.conf-style file over the defaults: one `directive value…` per line, `#` comments.
@@ -87,7 +79,7 @@ extension ProxyConfiguration {
 
     /// The words of a line, split at spaces and tabs; a word in double quotes may hold spaces
     /// (`tls-protocols "TLSv1.2 TLSv1.3"`), and `""` is the empty word, as in redis.conf.
-    static func words(of line: Substring) throws(ConfigurationError) -> [String] {
+    private static func words(of line: Substring) throws(ConfigurationError) -> [String] {
         var words: [String] = []
         var rest = line[...]
         while true {
@@ -109,17 +101,13 @@ extension ProxyConfiguration {
         }
     }
 
-    /// A `user` line's words after `user`. A user reads back as ACL LIST writes it, one unquoted
-    /// word per rule, so the name may not be empty and only a password, which reads back as its
-    /// hash, may hold a space.
+    /// A `user` line's words after `user`, read by the ACL module's own parser.
     static func parseUser(_ words: [String]) throws(ConfigurationError) -> ACLUser {
-        guard words.first != "" else {
-            throw ConfigurationError("an ACL user's name cannot be empty")
+        do throws(ACLError) {
+            return try ACLUser(definition: words)
+        } catch {
+            throw ConfigurationError(error.description)
         }
-        guard words.allSatisfy({ $0.hasPrefix(">") || !$0.contains(where: { $0 == " " || $0 == "\t" }) }) else {
-            throw ConfigurationError("an ACL user's name and rules cannot hold spaces (only a >password can)")
-        }
-        return try ACLUser(definition: words)
     }
 
     /// `tls-protocols`: `TLSv1.2`, `TLSv1.3` or both, separated by spaces.

@@ -5,7 +5,7 @@
 import NIOCore
 import SlotgateCluster
 
-@testable import SlotgateProxy
+@testable import SlotgateACL
 
 /// A small command table with Redis 7.0's categories and flags for the commands the ACL tests
 /// use, and helpers to make users and commands from it.
@@ -61,7 +61,7 @@ enum ACLFixtures {
 
     /// The error `rules` are refused with, or `nil` if they are accepted.
     static func rejection(_ rules: [String]) -> String? {
-        do throws(ConfigurationError) {
+        do throws(ACLError) {
             var user = ACLUser(name: "alice")
             try user.apply(rules: rules)
             return nil

@@ -5,8 +5,9 @@
 import Foundation
 import Logging
 import NIOCore
+import SlotgateACL
 import SlotgateCluster
-import SlotgateProxy
+@testable import SlotgateConfiguration
 import Testing
 
 /// Protects the configuration file: defaults, the redis.conf-style syntax, the repeatable
@@ -224,6 +225,10 @@ struct ProxyConfigurationTests {
         #expect(Self.rejection("user carol on \"~a b\"") == "conf:1: an ACL user's name and rules cannot hold spaces (only a >password can)")
         #expect(Self.rejection("user \"\" on") == "conf:1: an ACL user's name cannot be empty")
         #expect(try Self.parse("user carol on \">two words\"").users.first?.accepts(password: ByteBuffer(string: "two words")) == true)
+        // The keyword in any case, the rules read by the ACL module's parser.
+        let quoted = try Self.parse("User dave on \">pass word\" ~app:* +get").users
+        #expect(quoted.map { $0.aclListEntry.split(separator: " ").prefix(3).joined(separator: " ") } == ["user dave on"])
+        #expect(quoted.first?.accepts(password: ByteBuffer(string: "pass word")) == true)
         #expect(Self.rejection("user carol on +@nosuchcategory")?.hasPrefix("conf:1: Error in ACL SETUSER modifier '+@nosuchcategory'") == true)
     }
 

@@ -17,9 +17,9 @@ public enum ACLDenial: Sendable, Equatable {
     /// The error text to send, without the leading `-`.
     public var message: String {
         switch self {
-        case .command(let name): ProxyErrors.noPermissionToRun(name)
-        case .key: ProxyErrors.noPermissionForKeys
-        case .channel: ProxyErrors.noPermissionForChannels
+        case .command(let name): "NOPERM this user has no permissions to run the '\(name)' command"
+        case .key: "NOPERM this user has no permissions to access one of the keys used as arguments"
+        case .channel: "NOPERM this user has no permissions to access one of the channels used as arguments"
         }
     }
 }

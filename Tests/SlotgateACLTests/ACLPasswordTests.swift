@@ -5,7 +5,7 @@
 import NIOCore
 import Testing
 
-@testable import SlotgateProxy
+@testable import SlotgateACL
 
 /// Protects who may authenticate as a user: on/off, `nopass`, clear and hashed passwords, and
 /// their removal, as `AUTH user password` sees them.

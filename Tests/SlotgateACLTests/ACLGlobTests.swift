@@ -5,7 +5,7 @@
 import NIOCore
 import Testing
 
-@testable import SlotgateProxy
+@testable import SlotgateACL
 
 /// Protects ACL pattern matching: a port of Redis's `stringmatchlen` must admit exactly the keys
 /// and channels Redis admits, quirks included. Every expectation here was checked against

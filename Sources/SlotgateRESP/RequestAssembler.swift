@@ -3,7 +3,6 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
-import SlotgateRESP
 
 /// Cuts a client's reads into requests, copying no byte of a request that arrives in one read.
 ///
@@ -13,30 +12,30 @@ import SlotgateRESP
 /// is known) only until that request is complete; the rest of the read is decoded in place again.
 /// A read's storage is therefore never appended to while its slices are in flight, which would
 /// copy all of it, and NIO can reuse it for the next read once its requests are answered.
-struct RequestAssembler {
+public struct RequestAssembler {
     private var decoder: RESPRequestDecoder
     /// The start of a request that began in an earlier read; never shared.
     private var carried: ByteBuffer?
     /// What is left of the latest read.
     private var current: ByteBuffer?
 
-    init(limits: RESPRequestLimits) {
+    public init(limits: RESPRequestLimits) {
         self.decoder = RESPRequestDecoder(limits: limits)
     }
 
     /// Bytes received and not yet taken as a request (`qbuf` in `CLIENT LIST`).
-    var bufferedBytes: Int {
+    public var bufferedBytes: Int {
         (self.carried?.readableBytes ?? 0) + (self.current?.readableBytes ?? 0)
     }
 
     /// Adds a read; call ``next()`` until it returns `nil` before adding another.
-    mutating func append(_ bytes: ByteBuffer) {
+    public mutating func append(_ bytes: ByteBuffer) {
         self.current = bytes
     }
 
     /// The next complete request, or `nil` until more bytes arrive. The request is valid until
     /// the next call.
-    mutating func next() throws(RESPProtocolError) -> RESPRequest? {
+    public mutating func next() throws(RESPProtocolError) -> RESPRequest? {
         if self.carried != nil {
             guard let request = try self.completeCarriedRequest() else { return nil }
             return request

@@ -7,13 +7,13 @@ import SlotgateCluster
 extension ACLUser {
     /// Applies rules left to right, as `ACL SETUSER` does: all of them, or, when one is refused,
     /// none (the error names it: `Error in ACL SETUSER modifier 'xyz': Syntax error`).
-    public mutating func apply(rules: some Sequence<String>) throws(ConfigurationError) {
+    public mutating func apply(rules: some Sequence<String>) throws(ACLError) {
         var staged = self
         for rule in rules {
             do throws(RuleError) {
                 try staged.apply(rule: rule)
             } catch {
-                throw ConfigurationError("Error in ACL SETUSER modifier '\(rule)': \(error.rawValue)")
+                throw ACLError("Error in ACL SETUSER modifier '\(rule)': \(error.rawValue)")
             }
         }
         self = staged

@@ -5,7 +5,7 @@
 import NIOCore
 import Testing
 
-@testable import SlotgateProxy
+@testable import SlotgateACL
 
 /// Protects the reading of ACL rules: Redis's syntax and its error texts (checked against
 /// redis-server 7.0.15's `ACL SETUSER`), configuration lines, and the `ACL LIST` form of a user,
@@ -93,7 +93,7 @@ struct ACLRuleTests {
             "on nopass ~* &* +@all -@dangerous +flushall", "off", "%W~w resetchannels &x allcommands -@pubsub",
         ] {
             let user = try ACLFixtures.user(rules)
-            #expect(try ACLUser(configurationLine: user.aclListEntry[...]) == user, "\(rules)")
+            #expect(try ACLUser(definition: user.aclListEntry.split(separator: " ").dropFirst().map(String.init)) == user, "\(rules)")
         }
     }
 
@@ -138,7 +138,7 @@ struct ACLRuleTests {
     func allOrNothing() throws {
         var user = try ACLFixtures.user("on ~a +get")
         let before = user
-        #expect(throws: ConfigurationError.self) { try user.apply(rules: ["+set", "~b", "bogus", "-get"]) }
+        #expect(throws: ACLError.self) { try user.apply(rules: ["+set", "~b", "bogus", "-get"]) }
         #expect(user == before)
         try user.apply(rules: ["+set", "~b"])
         #expect(user.aclListEntry == "user alice on ~a ~b resetchannels -@all +get +set")
@@ -149,28 +149,28 @@ struct ACLRuleTests {
         #expect(try ACLUser(definition: ["alice", "", "clearselectors"]) == ACLUser(name: "alice"))
     }
 
-    @Test("a configuration line: the user keyword, the name, quoted words")
-    func configurationLine() throws {
-        let user = try ACLUser(configurationLine: #"User alice on ">pass word" ~app:* +get"#)
+    @Test("a definition: the name, then the rules in order; a password may hold a space")
+    func definition() throws {
+        let user = try ACLUser(definition: ["alice", "on", ">pass word", "~app:*", "+get"])
         #expect(user.name == "alice")
         #expect(user.aclListEntry.hasPrefix("user alice on #"))
         #expect(user.accepts(password: .init(string: "pass word")))
     }
 
     @Test(
-        "a configuration line that is refused says why",
+        "a definition that is refused says why",
         arguments: [
-            ("users alice on", "an ACL line should start with the 'user' keyword followed by the user name"),
-            ("user", "an ACL line should start with the 'user' keyword followed by the user name"),
-            (#"user "al ice" on"#, "Usernames can't contain spaces or null characters"),
-            ("user alice on bogus", "Error in ACL SETUSER modifier 'bogus': Syntax error"),
-            (#"user alice "on"x"#, "closing quote must be followed by a space"),
+            ([], "an ACL line should start with the 'user' keyword followed by the user name"),
+            (["", "on"], "an ACL user's name cannot be empty"),
+            (["al ice", "on"], "an ACL user's name and rules cannot hold spaces (only a >password can)"),
+            (["al\nice", "on"], "Usernames can't contain spaces or null characters"),
+            (["alice", "on", "bogus"], "Error in ACL SETUSER modifier 'bogus': Syntax error"),
         ]
     )
-    func refusedConfigurationLine(line: String, error: String) {
-        do throws(ConfigurationError) {
-            _ = try ACLUser(configurationLine: line[...])
-            Issue.record("\(line) was accepted")
+    func refusedDefinition(words: [String], error: String) {
+        do throws(ACLError) {
+            _ = try ACLUser(definition: words)
+            Issue.record("\(words) was accepted")
         } catch let refusal {
             #expect(refusal.description == error)
         }

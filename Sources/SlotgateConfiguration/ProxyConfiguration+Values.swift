@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import Logging
+import SlotgateACL
 import SlotgateCluster
 
 /// Every directive in one table: how a value from the file sets it, how it reads back as the file
