@@ -2,6 +2,8 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import SlotgateRESP
+
 /// A node's answer that the command belongs elsewhere: `-MOVED slot host:port` (the slot lives
 /// there now; the map is stale) or `-ASK slot host:port` (the slot is migrating; ask that node
 /// this once, after `ASKING`, and leave the map alone).
@@ -28,5 +30,13 @@ public struct Redirect: Hashable, Sendable {
         }
         self.slot = slot
         self.target = target
+    }
+
+    /// The redirect a node's reply carries (`-MOVED …`, `-ASK …`); `nil` for any other reply,
+    /// including an error that only starts like one. Every path that reads replies from nodes
+    /// (shared links, blocking commands, transactions, per-slot groups) asks this one parser.
+    public init?(reply: FramedReply) {
+        guard reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") else { return nil }
+        self.init(errorText: reply.lineText)
     }
 }

@@ -2,7 +2,9 @@
 // Slotgate — a cluster-aware Redis proxy
 //===----------------------------------------------------------------------===//
 
+import NIOCore
 import SlotgateCluster
+import SlotgateRESP
 import Testing
 
 /// Protects how `-MOVED` and `-ASK` replies are read: a misread redirect loses the command or
@@ -71,5 +73,19 @@ struct RedirectTests {
         let line = "-MOVED 5 h:2\r\n"
         let text = line.dropFirst().dropLast()  // "\r\n" is a single Character
         #expect(Redirect(errorText: text)?.slot.rawValue == 5)
+    }
+
+    @Test("a node's framed reply: MOVED and ASK errors are redirects, nothing else is")
+    func framedReplies() throws {
+        func reply(_ kind: RESPReplyKind, _ text: String) -> FramedReply {
+            FramedReply(kind: kind, bytes: ByteBuffer(string: text))
+        }
+        let moved = try #require(Redirect(reply: reply(.error, "-MOVED 3999 127.0.0.1:6381\r\n")))
+        #expect(moved.kind == .moved && moved.slot.rawValue == 3999 && moved.target == NodeAddress(host: "127.0.0.1", port: 6381))
+        #expect(Redirect(reply: reply(.error, "-ASK 7 10.0.0.7:7002\r\n"))?.kind == .ask)
+        #expect(Redirect(reply: reply(.simpleString, "+MOVED 1 h:1\r\n")) == nil)
+        #expect(Redirect(reply: reply(.error, "-MOVEDX 1 h:1\r\n")) == nil)
+        #expect(Redirect(reply: reply(.error, "-MOVED soon\r\n")) == nil)
+        #expect(Redirect(reply: reply(.error, "-ERR MOVED 1 h:1\r\n")) == nil)
     }
 }

@@ -508,7 +508,7 @@ package final class LoopRouter {
         if request.attempts < self.settings.maxRedirects {
             var retry = request
             retry.attempts += 1
-            if reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK "), let redirect = Redirect(errorText: reply.lineText) {
+            if let redirect = Redirect(reply: reply) {
                 self.follow(redirect, retry)
                 return
             }

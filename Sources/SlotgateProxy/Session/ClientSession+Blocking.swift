@@ -66,7 +66,7 @@ extension ClientSession {
             return
         }
         guard case .client = request.target else { return }
-        let redirect = reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") ? Redirect(errorText: reply.lineText) : nil
+        let redirect = Redirect(reply: reply)
         self.blockingLink = nil
         if redirect == nil {
             self.releaseExclusiveLink(link)

@@ -224,7 +224,7 @@ extension ClientSession {
             request.target.deliver(reply)
             return
         }
-        let redirect = reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") ? Redirect(errorText: reply.lineText) : nil
+        let redirect = Redirect(reply: reply)
         if let redirect, state.replayable != nil, state.moves < self.router.maxRedirects {
             self.move(&state, to: redirect)
             self.transaction = state

@@ -211,7 +211,7 @@ final class SlotGroupRun {
             if reply.kind == .error && self.queueError == nil {
                 self.queueError = reply.lineText
             }
-            if reply.isError(startingWith: "MOVED ") || reply.isError(startingWith: "ASK ") {
+            if Redirect(reply: reply) != nil {
                 // The slot moved: the group fails (nothing is re-sent), and the map is refreshed
                 // for the next transaction.
                 self.exec.slotMoved()
