@@ -11,7 +11,7 @@ import SlotgateCluster
 import SlotgateConfiguration
 import SlotgateRESP
 
-/// The proxy as a whole: event loops each with their own router, the topology monitor that feeds
+/// The proxy as a whole: event loops each with their own ``ProxyLoop``, the topology monitor that feeds
 /// them, and the listening sockets clients connect to (plain, TLS, or both).
 ///
 /// Start order: the monitor thread starts discovering at once; the listener is bound right away,
@@ -22,7 +22,7 @@ public final class ProxyServer: Sendable {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let monitor: TopologyMonitor
-    private let routers: [NIOLoopBound<LoopRouter>]
+    private let loops: [NIOLoopBound<ProxyLoop>]
     /// The plain client port; `nil` when `port 0` leaves only the TLS port.
     private let listener: (any Channel)?
     /// The TLS client port and its context, when `tls-port` is set.
@@ -53,44 +53,39 @@ public final class ProxyServer: Sendable {
             limit: configuration.maxExclusiveLinks,
             limitPerClient: configuration.maxExclusiveLinksPerClient
         )
-        let connectedClients = BoundedCounter()
         let authFailures = AuthFailureLimiter()
-        let scripts = ScriptCache()
-        let directory = RouterDirectory()
-        var routers: [NIOLoopBound<LoopRouter>] = []
-        for loop in group.makeIterator() {
-            routers.append(
-                try await loop.submit {
+        let directory = LoopDirectory()
+        let shared = ProxyShared(
+            identity: identity,
+            exclusiveLinks: exclusiveLinks,
+            connectedClients: BoundedCounter(),
+            authFailures: authFailures,
+            scripts: ScriptCache(),
+            directory: directory
+        )
+        var loops: [NIOLoopBound<ProxyLoop>] = []
+        for eventLoop in group.makeIterator() {
+            loops.append(
+                try await eventLoop.submit {
                     NIOLoopBound(
-                        LoopRouter(
-                            eventLoop: loop,
-                            settings: settings,
-                            monitor: monitor,
-                            identity: identity,
-                            exclusiveLinks: exclusiveLinks,
-                            connectedClients: connectedClients,
-                            authFailures: authFailures,
-                            scripts: scripts,
-                            directory: directory,
-                            logger: logger
-                        ),
-                        eventLoop: loop
+                        ProxyLoop(eventLoop: eventLoop, settings: settings, monitor: monitor, shared: shared, logger: logger),
+                        eventLoop: eventLoop
                     )
                 }.get()
             )
         }
-        let allRouters = routers
-        directory.register(allRouters)
-        for router in allRouters {
-            router.eventLoop.execute { router.value.startTicking() }
+        let allLoops = loops
+        directory.register(allLoops)
+        for loop in allLoops {
+            loop.eventLoop.execute { loop.value.startTicking() }
         }
         let stopped = NIOLockedValueBox(false)
         monitor.start { update in
             // Under the lock, so that no view is handed to a loop once shutdown has begun.
             stopped.withLockedValue { stopped in
                 guard !stopped else { return }
-                for router in allRouters {
-                    router.eventLoop.execute { router.value.install(update) }
+                for loop in allLoops {
+                    loop.eventLoop.execute { loop.value.install(update) }
                 }
             }
         }
@@ -108,7 +103,7 @@ public final class ProxyServer: Sendable {
             // for any free port.
             let listener =
                 configuration.port == 0 && clientTLS != nil
-                ? nil : try await Self.bind(port: configuration.port, tls: nil, configuration: configuration, group: group, routers: allRouters)
+                ? nil : try await Self.bind(port: configuration.port, tls: nil, configuration: configuration, group: group, loops: allLoops)
             var tlsListener: (channel: any Channel, tls: ClientTLS)?
             if let clientTLS {
                 let channel = try await Self.bind(
@@ -116,7 +111,7 @@ public final class ProxyServer: Sendable {
                     tls: clientTLS,
                     configuration: configuration,
                     group: group,
-                    routers: allRouters
+                    loops: allLoops
                 )
                 tlsListener = (channel, clientTLS)
             }
@@ -140,7 +135,7 @@ public final class ProxyServer: Sendable {
                 logger: logger,
                 group: group,
                 monitor: monitor,
-                routers: allRouters,
+                loops: allLoops,
                 listener: listener,
                 tlsListener: tlsListener,
                 admin: (service, adminChannel),
@@ -158,7 +153,7 @@ public final class ProxyServer: Sendable {
         logger: Logger,
         group: MultiThreadedEventLoopGroup,
         monitor: TopologyMonitor,
-        routers: [NIOLoopBound<LoopRouter>],
+        loops: [NIOLoopBound<ProxyLoop>],
         listener: (any Channel)?,
         tlsListener: (channel: any Channel, tls: ClientTLS)?,
         admin: (service: AdminService, channel: (any Channel)?),
@@ -169,7 +164,7 @@ public final class ProxyServer: Sendable {
         self.logger = logger
         self.group = group
         self.monitor = monitor
-        self.routers = routers
+        self.loops = loops
         self.listener = listener
         self.tlsListener = tlsListener
         self.admin = admin
@@ -196,10 +191,10 @@ public final class ProxyServer: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         let directory = self.admin.service.directory
-        var remaining = (try? await directory.gather(on: directory.anyEventLoop) { $0.drainClients() }.get().reduce(0, +)) ?? 0
+        var remaining = (try? await directory.gather(on: directory.anyEventLoop) { $0.clients.drain() }.get().reduce(0, +)) ?? 0
         while remaining > 0 && clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
-            remaining = (try? await directory.gather(on: directory.anyEventLoop) { $0.drainClients() }.get().reduce(0, +)) ?? 0
+            remaining = (try? await directory.gather(on: directory.anyEventLoop) { $0.clients.drain() }.get().reduce(0, +)) ?? 0
         }
         self.logger.info(
             "clients drained",
@@ -230,7 +225,7 @@ public final class ProxyServer: Sendable {
     /// first slot map.
     public func status() async -> (clients: Int, mapVersion: Int)? {
         let directory = self.admin.service.directory
-        let loops = try? await directory.gather(on: directory.anyEventLoop) { ($0.stats.clientsConnected, $0.view?.version) }.get()
+        let loops = try? await directory.gather(on: directory.anyEventLoop) { ($0.stats.clientsConnected, $0.router.view?.version) }.get()
         guard let loops, let version = loops.compactMap(\.1).max() else { return nil }
         return (loops.reduce(0) { $0 + $1.0 }, version)
     }
@@ -264,7 +259,7 @@ public final class ProxyServer: Sendable {
         tls: ClientTLS?,
         configuration: ProxyConfiguration,
         group: MultiThreadedEventLoopGroup,
-        routers: [NIOLoopBound<LoopRouter>]
+        loops: [NIOLoopBound<ProxyLoop>]
     ) async throws -> any Channel {
         let limits = RESPRequestLimits(maxBulkLength: configuration.protoMaxBulkLength, maxQueryBuffer: configuration.clientQueryBufferLimit)
         return try await ServerBootstrap(group: group)
@@ -277,13 +272,13 @@ public final class ProxyServer: Sendable {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard let router = routers.first(where: { $0.eventLoop === channel.eventLoop }) else {
-                        preconditionFailure("Invalid state: a channel on an event loop without a router")
+                    guard let loop = loops.first(where: { $0.eventLoop === channel.eventLoop }) else {
+                        preconditionFailure("Invalid state: a channel on an event loop without its ProxyLoop")
                     }
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(tls.makeHandler())
                     }
-                    try channel.pipeline.syncOperations.addHandler(ClientSession(router: router.value, limits: limits))
+                    try channel.pipeline.syncOperations.addHandler(ClientSession(loop: loop.value, limits: limits))
                 }
             }
             .bind(host: configuration.bind, port: port)

@@ -9,7 +9,7 @@ import SlotgateConfiguration
 /// one moment: the value each endpoint renders in its own format.
 struct AdminReport: Sendable {
     var stats: StatsSnapshot
-    /// The view the routers use; `nil` before the first slot map.
+    /// The view the loops route by; `nil` before the first slot map.
     var view: ClusterView?
     var monitor: MonitorStatus
     var configuration: ProxyConfiguration

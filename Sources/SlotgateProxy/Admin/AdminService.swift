@@ -10,11 +10,11 @@ import SlotgateConfiguration
 /// What the admin port can see and do: gather an ``AdminReport`` from the event loops, change
 /// settings at run time, reset the slow logs, refresh the topology.
 ///
-/// The admin handlers reach the routers only through ``RouterDirectory``, each on its own loop,
+/// The admin handlers reach the event loops only through ``LoopDirectory``, each on its own loop,
 /// so the proxy's hot path never takes a lock for them; rendering a report runs on the admin
 /// connection's loop, once per request.
 final class AdminService: Sendable {
-    let directory: RouterDirectory
+    let directory: LoopDirectory
     private let monitor: TopologyMonitor
     private let exclusiveLinks: ExclusiveLinkBudget
     private let authFailures: AuthFailureLimiter
@@ -23,7 +23,7 @@ final class AdminService: Sendable {
 
     init(
         configuration: ProxyConfiguration,
-        directory: RouterDirectory,
+        directory: LoopDirectory,
         monitor: TopologyMonitor,
         exclusiveLinks: ExclusiveLinkBudget,
         authFailures: AuthFailureLimiter
@@ -40,7 +40,7 @@ final class AdminService: Sendable {
 
     /// Gathers a report; completes on `eventLoop`.
     func report(on eventLoop: any EventLoop) -> EventLoopFuture<AdminReport> {
-        self.directory.gather(on: eventLoop) { router in (router.snapshot(), router.view) }.map { parts in
+        self.directory.gather(on: eventLoop) { loop in (loop.snapshot(), loop.router.view) }.map { parts in
             var stats = StatsSnapshot()
             for (snapshot, _) in parts { stats.add(snapshot) }
             stats.slowLog = Array(stats.slowLog.prefix(self.configuration.slowlogMaxLength))
@@ -82,7 +82,7 @@ final class AdminService: Sendable {
 
     /// `CLIENT LIST` lines of every client.
     func clientLines(on eventLoop: any EventLoop) -> EventLoopFuture<[String]> {
-        self.directory.gather(on: eventLoop) { $0.clientLines() }.map { $0.flatMap { $0 } }
+        self.directory.gather(on: eventLoop) { $0.clients.lines() }.map { $0.flatMap { $0 } }
     }
 
     func resetSlowLogs(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {

@@ -20,12 +20,12 @@ extension ClientSession {
             reply.writeRESPVerbatimText(self.infoLine + "\n", resp3: self.usesRESP3)
             replySlot.fill(reply)
         case "list" where arguments.count == 2:
-            self.router.directory.gather(on: self.router.eventLoop) { $0.clientLines() }.assumeIsolated().whenComplete { result in
+            self.loop.shared.directory.gather(on: self.loop.eventLoop) { $0.clients.lines() }.assumeIsolated().whenComplete { result in
                 var reply = ByteBuffer()
                 let lines = (try? result.get())?.flatMap { $0 } ?? []
                 reply.writeRESPVerbatimText(lines.map { $0 + "\n" }.joined(), resp3: self.usesRESP3)
                 replySlot.fill(reply)
-                self.router.scheduleFlush()
+                self.loop.flush.schedule()
             }
         case "unblock" where arguments.count == 3 || arguments.count == 4:
             guard let id = Int(arguments[2]) else {
@@ -37,19 +37,19 @@ extension ClientSession {
                 replySlot.fillError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
                 return true
             }
-            self.router.directory.gather(on: self.router.eventLoop) { $0.unblockClient(id: id, mode: mode) }.assumeIsolated().whenComplete {
+            self.loop.shared.directory.gather(on: self.loop.eventLoop) { $0.clients.unblock(id: id, mode: mode) }.assumeIsolated().whenComplete {
                 result in
                 var reply = ByteBuffer()
                 reply.writeRESPInteger((try? result.get())?.reduce(0, +) ?? 0)
                 replySlot.fill(reply)
-                self.router.scheduleFlush()
+                self.loop.flush.schedule()
             }
         case "kill" where arguments.count >= 3:
             guard let (filter, countsKilled) = self.killFilter(Array(arguments.dropFirst(2))) else {
                 replySlot.fillError("ERR syntax error")
                 return true
             }
-            self.router.directory.gather(on: self.router.eventLoop) { $0.killClients(filter) }.assumeIsolated().whenComplete { result in
+            self.loop.shared.directory.gather(on: self.loop.eventLoop) { $0.clients.kill(filter) }.assumeIsolated().whenComplete { result in
                 let killed = (try? result.get())?.reduce(0, +) ?? 0
                 var reply = ByteBuffer()
                 if countsKilled {
@@ -60,7 +60,7 @@ extension ClientSession {
                     reply.writeRESPError("ERR No such client")
                 }
                 replySlot.fill(reply)
-                self.router.scheduleFlush()
+                self.loop.flush.schedule()
             }
         default:
             return false

@@ -16,11 +16,11 @@ struct ExclusiveLinkPool {
     /// Most idle links kept per node and protocol; more are closed.
     static let capacityPerNode = 128
 
-    private var idle: [LoopRouter.LinkKey: [NodeLink]] = [:]
+    private var idle: [NodeLinks.Key: [NodeLink]] = [:]
 
     /// An idle link to `node` in the protocol and as the user asked for, taken out of the pool.
     mutating func take(node: NodeAddress, resp3: Bool, login: NodeLogins.ID) -> NodeLink? {
-        let key = LoopRouter.LinkKey(node: node, resp3: resp3, login: login)
+        let key = NodeLinks.Key(node: node, resp3: resp3, login: login)
         while let link = self.idle[key]?.popLast() {
             if link.isIdle { return link }
             link.close()
@@ -30,7 +30,7 @@ struct ExclusiveLinkPool {
 
     /// Keeps `link` for later; `false` when it cannot be reused or the pool is full.
     mutating func put(_ link: NodeLink) -> Bool {
-        let key = LoopRouter.LinkKey(node: link.address, resp3: link.resp3, login: link.login)
+        let key = NodeLinks.Key(node: link.address, resp3: link.resp3, login: link.login)
         guard link.isIdle, self.idle[key, default: []].count < Self.capacityPerNode else { return false }
         link.assign(to: nil)
         self.idle[key, default: []].append(link)
@@ -39,7 +39,7 @@ struct ExclusiveLinkPool {
 
     /// Forgets a pooled link that closed.
     mutating func remove(_ link: NodeLink) {
-        let key = LoopRouter.LinkKey(node: link.address, resp3: link.resp3, login: link.login)
+        let key = NodeLinks.Key(node: link.address, resp3: link.resp3, login: link.login)
         self.idle[key]?.removeAll { $0 === link }
     }
 

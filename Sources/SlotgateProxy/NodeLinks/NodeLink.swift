@@ -6,6 +6,7 @@ import DequeModule
 import Logging
 import NIOCore
 import SlotgateCluster
+import SlotgateConfiguration
 import SlotgateRESP
 
 /// A connection from one event loop to one cluster node.
@@ -18,23 +19,35 @@ import SlotgateRESP
 /// When the connection drops, every request in flight is answered with an error naming the node
 /// and never re-sent, since it may have run; only read-only requests, and requests that never left
 /// because the connection failed, go back to the owner to be sent again. A node that stops
-/// answering is noticed by ``isOverdue(at:limit:)``: the router closes the link after the request
+/// answering is noticed by ``isOverdue(at:limit:)``: the loop closes the link after the request
 /// timeout, so one stalled node cannot hold its clients forever.
+///
+/// Where the link is in its life is ``NodeLinkStateMachine``'s to decide; this class carries out
+/// what it says.
 package final class NodeLink {
+    /// Who hears of the link's replies and of its end.
+    private enum Owner {
+        /// A shared link: the loop's router.
+        case router
+        /// An exclusive link held by a client's session (or a passthrough sign-in), which may go
+        /// first.
+        case client(WeakOwner)
+        /// An exclusive link waiting in the pool for its next session; the router hears of its end.
+        case pool
+    }
+
+    private struct WeakOwner {
+        weak var value: (any NodeLinkOwner)?
+    }
+
     let address: NodeAddress
-    /// The loop's router outlives every link it opens, so it is held without reference counting.
-    private unowned(unsafe) let router: LoopRouter
-    /// Whether the router owns the link (a shared link). It is then told of replies directly.
-    private let isShared: Bool
-    /// The session owning a link of its own; it may go first. `nil` while the link waits in the
-    /// router's pool of exclusive links (see ``ExclusiveLinkPool``).
-    private weak var session: (any NodeLinkOwner)?
-    /// An exclusive link waiting in the router's pool for its next session.
-    private(set) var isPooled = false
+    /// The loop outlives every link it opens, so it is held without reference counting.
+    private unowned(unsafe) let loop: ProxyLoop
+    private var owner: Owner
+    private var state = NodeLinkStateMachine<ChannelHandlerContext>()
     /// The node's id for this connection (`CLIENT ID`), once a blocking command asked for it, so
     /// that `CLIENT UNBLOCK` can name it to the node.
     var nodeClientID: Int?
-    private var context: ChannelHandlerContext?
     private let inFlight = Ring<RoutedRequest>()
     /// Bytes of queued requests not yet written because the connection is not up.
     private var unsent: [ByteBuffer] = []
@@ -48,12 +61,6 @@ package final class NodeLink {
     private(set) var lastSentAt = NIODeadline.now()
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
-    private var isClosed = false
-    /// Replies to the proxy's own `AUTH`, `HELLO 3` and `READONLY`, not to anyone's request.
-    private var setupRepliesToDrop = 0
-    /// The link signed in as a client's user (`acl-mode passthrough`) and the node has not
-    /// accepted it yet: requests wait in `unsent`, so that none runs as anybody else.
-    private var awaitsSignIn = false
     /// Since when the oldest request in flight has waited without the node answering anything.
     private var waitingSince: NIODeadline?
     /// The node's round trips, counted by the loop.
@@ -65,48 +72,56 @@ package final class NodeLink {
 
     package init(
         address: NodeAddress,
-        router: LoopRouter,
+        loop: ProxyLoop,
         owner: any NodeLinkOwner,
         carriesPushes: Bool = false,
         resp3: Bool,
         login: NodeLogins.ID = NodeLogins.slotgate
     ) {
         self.address = address
-        self.router = router
-        self.isShared = owner === router
-        self.session = self.isShared ? nil : owner
+        self.loop = loop
+        self.owner = owner === loop.router ? .router : .client(WeakOwner(value: owner))
         self.carriesPushes = carriesPushes
         self.resp3 = resp3
         self.login = login
         self.framer = ReplyFraming(resp3: resp3)
-        self.nodeStats = router.stats.node(address)
+        self.nodeStats = loop.stats.node(address)
     }
 
-    /// Who hears of the link's replies and of its end.
-    private var owner: (any NodeLinkOwner)? {
-        self.isShared || self.isPooled ? self.router : self.session
+    /// Who hears of the link's replies and of its end now.
+    private var currentOwner: (any NodeLinkOwner)? {
+        switch self.owner {
+        case .router, .pool: return self.loop.router
+        case .client(let weak): return weak.value
+        }
     }
 
-    /// Hands an exclusive link to `session`, or back to the router's pool (`nil`).
+    /// Hands an exclusive link to `session`, or back to the pool (`nil`).
     func assign(to session: (any NodeLinkOwner)?) {
-        self.session = session
-        self.isPooled = session == nil
+        self.owner = session.map { .client(WeakOwner(value: $0)) } ?? .pool
     }
 
     /// Whether the link can serve another session: connected, open, nothing in flight.
     var isIdle: Bool {
-        self.context != nil && !self.isClosed && self.inFlight.isEmpty && self.unsent.isEmpty
+        self.state.context != nil && self.inFlight.isEmpty && self.unsent.isEmpty
     }
+
+    /// The link was closed by Slotgate, not lost: nothing to warn about.
+    var closedOnPurpose: Bool { self.state.closedOnPurpose }
 
     /// Queues a request and writes it, or keeps its bytes until the connection is up.
     func send(_ request: consuming RoutedRequest) {
-        if let context = self.context, !self.awaitsSignIn {
+        switch self.state.send() {
+        case .write(let context):
             self.outbound.write(request.wire, to: context)
             self.awaitFlush()
-        } else {
+        case .keepUnsent:
             self.unsent.append(request.wire)
+        case .fail:
+            request.target.linkFailed(ProxyErrors.linkLost(self.address), mayHaveRun: false)
+            return
         }
-        self.lastSentAt = self.router.now
+        self.lastSentAt = self.loop.now
         guard !self.carriesPushes else { return }
         request.sentAt = self.lastSentAt
         if self.inFlight.isEmpty {
@@ -115,18 +130,18 @@ package final class NodeLink {
         self.inFlight.append(request)
     }
 
-    /// Has the router flush the link at the end of this loop turn, once however much is written.
+    /// Has the loop flush the link at the end of this turn, once however much is written.
     private func awaitFlush() {
         if !self.awaitsFlush {
             self.awaitsFlush = true
-            self.router.linkAwaitsFlush(self)
+            self.loop.flush.linkAwaits(self)
         }
     }
 
     /// Sends what was written since the last flush.
     func flush() {
         self.awaitsFlush = false
-        if let context = self.context {
+        if let context = self.state.context {
             self.outbound.flush(context)
         }
     }
@@ -146,35 +161,43 @@ package final class NodeLink {
 
     /// Whether the node has left a request unanswered, and been silent, for longer than `limit`.
     func isOverdue(at now: NIODeadline, limit: TimeAmount) -> Bool {
-        guard self.context != nil, let waitingSince = self.waitingSince, !self.inFlight.isEmpty else { return false }
+        guard self.state.context != nil, let waitingSince = self.waitingSince, !self.inFlight.isEmpty else { return false }
         return now - waitingSince > limit
     }
 
-    /// The connection is up: write what waited for it.
+    /// The connection is up: write what waited for it, after the link's own setup commands.
     func connected(_ context: ChannelHandlerContext) {
-        guard !self.isClosed else {
+        let auth = self.loop.links.authCommand(for: self.login)
+        let setup = NodeLinkStateMachine<ChannelHandlerContext>.Setup(
+            authenticates: auth != nil,
+            signsInAsClient: self.login != NodeLogins.slotgate,
+            switchesToRESP3: self.resp3,
+            readsFromReplicas: self.loop.settings.readPolicy != .master
+        )
+        let writesUnsent: Bool
+        switch self.state.connected(context, setup: setup) {
+        case .closeChannel(let context):
             context.close(promise: nil)
             return
+        case .writeSetupThenUnsent:
+            writesUnsent = true
+        case .writeSetupAndAwaitSignIn:
+            writesUnsent = false
         }
-        self.context = context
-        self.router.nodeConnected(self.address)
+        self.loop.links.nodeConnected(self.address)
         if !self.inFlight.isEmpty {
-            self.waitingSince = self.router.now
+            self.waitingSince = self.loop.now
         }
-        if let auth = self.router.logins.authCommand(for: self.login) {
-            self.setupRepliesToDrop += 1
+        if let auth {
             self.outbound.write(auth, to: context)
-            self.awaitsSignIn = self.login != NodeLogins.slotgate
         }
-        if self.resp3 {
-            self.setupRepliesToDrop += 1
+        if setup.switchesToRESP3 {
             self.outbound.write(ProxyReplies.hello3Command, to: context)
         }
-        if self.router.linksReadFromReplicas {
-            self.setupRepliesToDrop += 1
+        if setup.readsFromReplicas {
             self.outbound.write(ProxyReplies.readOnlyCommand, to: context)
         }
-        if !self.awaitsSignIn {
+        if writesUnsent {
             self.writeUnsent(to: context)
         }
         self.outbound.flush(context)
@@ -191,87 +214,89 @@ package final class NodeLink {
     /// waiting requests go; if refused (the user's password changed since the client signed in),
     /// none is sent, and each is answered with the node's refusal.
     private func signInAnswered(_ reply: FramedReply) {
-        self.awaitsSignIn = false
-        guard reply.kind == .error else {
-            if let context = self.context {
-                self.writeUnsent(to: context)
-                self.awaitFlush()
-            }
-            return
+        switch self.state.signInAnswered(accepted: reply.kind != .error) {
+        case .writeUnsent(let context):
+            self.writeUnsent(to: context)
+            self.awaitFlush()
+        case .failAndClose(let context):
+            self.loop.logger.warning(
+                "node refused a client user's sign-in; closing the link",
+                metadata: ["upstream.node": "\(self.address)", "reply": "\(reply.lineText)"]
+            )
+            self.end(failing: ProxyErrors.userSignInRefused(self.address, reply.lineText), connectFailed: true) { _ in nil }
+            context.close(promise: nil)
         }
-        self.router.logger.warning(
-            "node refused a client user's sign-in; closing the link",
-            metadata: ["upstream.node": "\(self.address)", "reply": "\(reply.lineText)"]
-        )
-        self.closedOnPurpose = true
-        let context = self.context
-        self.close(failing: ProxyErrors.userSignInRefused(self.address, reply.lineText), connectFailed: true) { _ in nil }
-        context?.close(promise: nil)
     }
 
-    /// Bytes from the node: frame them and hand each reply to the router with its request.
+    /// Bytes from the node: frame them and hand each reply to the owner with its request.
     func received(_ bytes: ByteBuffer) {
-        guard !self.isClosed else { return }
+        guard !self.state.isClosed else { return }
         self.framer.feed(bytes)
-        self.router.noteTime()
-        let now = self.router.now
+        self.loop.noteTime()
+        let now = self.loop.now
         defer { self.waitingSince = self.inFlight.isEmpty ? nil : now }
         do {
-            while !self.isClosed, let reply = try self.framer.next() {
-                if self.awaitsSignIn {
-                    self.setupRepliesToDrop -= 1
+            while let reply = try self.framer.next() {
+                switch self.state.replyReceived() {
+                case .ignore:
+                    return
+                case .signInVerdict:
                     self.signInAnswered(reply)
-                    continue
-                }
-                if self.setupRepliesToDrop > 0 {
-                    self.setupRepliesToDrop -= 1
+                case .dropSetupReply:
                     if reply.kind == .error {
-                        self.router.logger.error(
+                        self.loop.logger.error(
                             "node refused the link's AUTH, HELLO 3 or READONLY",
                             metadata: ["upstream.node": "\(self.address)", "reply": "\(reply.lineText)"]
                         )
                     }
-                    continue
-                }
-                if self.carriesPushes {
-                    self.owner?.link(self, pushed: reply)
-                    continue
-                }
-                guard let request = self.inFlight.popFirst() else {
-                    throw RESPReplyFramingError(message: "a reply arrived for no request")
-                }
-                self.nodeStats.requests += 1
-                self.nodeStats.latency.record(microseconds: (now - request.sentAt).nanoseconds / 1000)
-                if self.isShared {
-                    self.router.link(self, received: reply, for: request)
-                } else {
-                    self.session?.link(self, received: reply, for: request)
+                case .deliver:
+                    try self.deliver(reply, now: now)
                 }
             }
         } catch {
-            self.router.logger.warning(
+            self.loop.logger.warning(
                 "node sent bytes that are not RESP; closing the link",
                 metadata: ["upstream.node": "\(self.address)", "error": "\(error)"]
             )
-            self.context?.close(promise: nil)
+            self.state.context?.close(promise: nil)
+        }
+    }
+
+    /// A reply to a request (or, on a subscriber link, a frame): to the owner.
+    private func deliver(_ reply: FramedReply, now: NIODeadline) throws(RESPReplyFramingError) {
+        if self.carriesPushes {
+            self.currentOwner?.link(self, pushed: reply)
+            return
+        }
+        guard let request = self.inFlight.popFirst() else {
+            throw RESPReplyFramingError(message: "a reply arrived for no request")
+        }
+        self.nodeStats.requests += 1
+        self.nodeStats.latency.record(microseconds: (now - request.sentAt).nanoseconds / 1000)
+        switch self.owner {
+        case .router: self.loop.router.link(self, received: reply, for: request)
+        case .client(let weak): weak.value?.link(self, received: reply, for: request)
+        case .pool: break
         }
     }
 
     /// The connection could not be made: nothing was sent, so every request may be sent again.
     func connectFailed(_ error: any Error) {
-        self.router.nodeRefusedConnection(self.address, error: error)
-        self.close(failing: ProxyErrors.cannotConnect(self.address, ProxyErrors.connectFailureReason(error)), connectFailed: true) { $0 }
+        self.loop.links.nodeRefusedConnection(self.address, error: error)
+        guard case .end = self.state.close(onPurpose: false) else { return }
+        self.end(failing: ProxyErrors.cannotConnect(self.address, ProxyErrors.connectFailureReason(error)), connectFailed: true) { $0 }
     }
-
-    /// The link was closed by Slotgate, not lost: nothing to warn about.
-    private(set) var closedOnPurpose = false
 
     /// Closes the connection on purpose; requests still in flight are treated as for a drop
     /// (answered with an error, or given back when read-only).
     func close() {
-        self.closedOnPurpose = true
-        self.context?.close(promise: nil)
-        self.disconnected()
+        let hadRequests = !self.inFlight.isEmpty
+        guard case .end(let context) = self.state.close(onPurpose: true) else { return }
+        if hadRequests {
+            self.loop.stats.count(.linkLost)
+        }
+        self.end(failing: ProxyErrors.linkLost(self.address), connectFailed: false, resending: Self.readOnlyRetry)
+        context?.close(promise: nil)
     }
 
     /// Closes the link and drops the requests in flight unanswered: their owner sends them again
@@ -284,22 +309,24 @@ package final class NodeLink {
     /// The connection dropped: requests in flight may have run on the node, so only read-only
     /// ones are sent again.
     func disconnected() {
-        if !self.inFlight.isEmpty && !self.isClosed {
-            self.router.stats.count(.linkLost)
+        let hadRequests = !self.inFlight.isEmpty
+        guard case .end = self.state.close(onPurpose: false) else { return }
+        if hadRequests {
+            self.loop.stats.count(.linkLost)
         }
-        self.close(failing: ProxyErrors.linkLost(self.address), connectFailed: false, resending: Self.readOnlyRetry)
+        self.end(failing: ProxyErrors.linkLost(self.address), connectFailed: false, resending: Self.readOnlyRetry)
     }
 
     /// The node left a request unanswered past `limit`: the link is given up (replies still to
     /// come would arrive out of turn) and its requests fail; they may have run.
     func timedOut(after limit: TimeAmount) {
-        self.router.stats.count(.timeout)
-        self.router.logger.warning(
+        self.loop.stats.count(.timeout)
+        self.loop.logger.warning(
             "node did not answer in time; closing the link",
             metadata: ["upstream.node": "\(self.address)", "timeout.ms": "\(limit.nanoseconds / 1_000_000)"]
         )
-        let context = self.context
-        self.close(failing: ProxyErrors.requestTimedOut(self.address, limit), connectFailed: false) { _ in nil }
+        guard case .end(let context) = self.state.close(onPurpose: false) else { return }
+        self.end(failing: ProxyErrors.requestTimedOut(self.address, limit), connectFailed: false) { _ in nil }
         context?.close(promise: nil)
     }
 
@@ -311,28 +338,29 @@ package final class NodeLink {
         return retry
     }
 
-    /// Ends the link: the owner hears of it first, then `resending` picks the requests to give back
-    /// to it, and the others are answered with `message`.
-    private func close(failing message: String, connectFailed: Bool, resending: (RoutedRequest) -> RoutedRequest?) {
-        guard !self.isClosed else { return }
-        self.isClosed = true
-        self.context = nil
+    /// What ending the link means, once the state machine has closed it: the registry forgets it,
+    /// the owner hears of it, then `resending` picks the requests to give back to the owner, and
+    /// the others are answered with `message`.
+    private func end(failing message: String, connectFailed: Bool, resending: (RoutedRequest) -> RoutedRequest?) {
         self.unsent.removeAll()
         var returned = Deque<RoutedRequest>()
         var failed: [RoutedRequest] = []
+        let maxRedirects = self.loop.settings.maxRedirects
         while let request = self.inFlight.popFirst() {
-            if let retry = resending(request), retry.attempts <= self.router.maxRedirects {
+            if let retry = resending(request), retry.attempts <= maxRedirects {
                 returned.append(retry)
             } else {
                 failed.append(request)
             }
         }
-        self.owner?.linkClosed(self, connectFailed: connectFailed, requestsFailed: failed.count)
+        self.loop.links.forget(self)
+        let owner = self.currentOwner
+        owner?.linkClosed(self, connectFailed: connectFailed, requestsFailed: failed.count)
         for request in failed {
             request.target.linkFailed(message, mayHaveRun: !connectFailed)
         }
         if !returned.isEmpty {
-            self.owner?.link(self, returned: returned, reason: message)
+            owner?.link(self, returned: returned, reason: message)
         }
     }
 }
@@ -343,11 +371,11 @@ package final class NodeLinkHandler: ChannelInboundHandler {
     package typealias OutboundOut = ByteBuffer
 
     private let link: NodeLink
-    private let router: LoopRouter
+    private let flush: TurnFlush
 
-    package init(link: NodeLink, router: LoopRouter) {
+    package init(link: NodeLink, loop: ProxyLoop) {
         self.link = link
-        self.router = router
+        self.flush = loop.flush
     }
 
     package func channelActive(context: ChannelHandlerContext) {
@@ -360,12 +388,12 @@ package final class NodeLinkHandler: ChannelInboundHandler {
     }
 
     package func channelReadComplete(context: ChannelHandlerContext) {
-        self.router.scheduleFlush()
+        self.flush.schedule()
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
         self.link.disconnected()
-        self.router.scheduleFlush()
+        self.flush.schedule()
         context.fireChannelInactive()
     }
 

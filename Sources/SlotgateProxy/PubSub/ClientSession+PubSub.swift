@@ -189,8 +189,8 @@ extension ClientSession {
     /// Asks for a fresh slot map and makes the lost subscriptions again a little later, with it.
     private func resubscribeAfterTopologyChange() {
         self.router.topologyChanged()
-        let loopBound = NIOLoopBound(self, eventLoop: self.router.eventLoop)
-        self.router.eventLoop.scheduleTask(in: .milliseconds(300)) {
+        let loopBound = NIOLoopBound(self, eventLoop: self.loop.eventLoop)
+        self.loop.eventLoop.scheduleTask(in: .milliseconds(300)) {
             loopBound.value.resubscribe()
         }
     }
@@ -219,7 +219,7 @@ extension ClientSession {
             for channel in channels { state.shardChannels[channel] = .some(master) }
             self.resend("SSUBSCRIBE", channels, on: link, in: &state)
         }
-        self.router.scheduleFlush()
+        self.loop.flush.schedule()
     }
 
     /// Subscribes again on a new link; the confirmations are Slotgate's, so nobody gets them.
@@ -233,7 +233,7 @@ extension ClientSession {
     private func classicSubscriberLink(_ state: inout SubscriptionState, failing replySlot: ReplySlot?) -> NodeLink? {
         if let link = state.classicLink { return link }
         guard let master = self.router.pubSubNode, let link = self.openExclusiveLink(to: master, carriesPushes: true) else {
-            replySlot?.fillError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks))
+            replySlot?.fillError(ProxyErrors.exclusiveLinksExhausted(self.loop.shared.exclusiveLinks))
             return nil
         }
         state.classicLink = link
@@ -243,7 +243,7 @@ extension ClientSession {
     private func shardSubscriberLink(to master: NodeAddress, _ state: inout SubscriptionState, failing replySlot: ReplySlot?) -> NodeLink? {
         if let link = state.shardLinks[master] { return link }
         guard let link = self.openExclusiveLink(to: master, carriesPushes: true) else {
-            replySlot?.fillError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks))
+            replySlot?.fillError(ProxyErrors.exclusiveLinksExhausted(self.loop.shared.exclusiveLinks))
             return nil
         }
         state.shardLinks[master] = link

@@ -16,7 +16,7 @@ extension ClientSession {
     /// unknown later).
     func aclDenial(of command: RESPCommand) -> String? {
         guard let view = self.router.view, case .found(let spec) = view.commands.lookup(command.arguments) else { return nil }
-        guard let user = self.router.authenticator.users[self.connection.user] else {
+        guard let user = self.loop.settings.authenticator.users[self.connection.user] else {
             return ACLDenial.command(spec.name).message
         }
         let aclCommand = ACLCommand(spec, in: view.commands)
@@ -37,7 +37,7 @@ extension ClientSession {
         case ("whoami", 2):
             reply.writeRESPBulkString(self.connection.user)
         case ("list", 2):
-            let entries = self.router.authenticator.users.values.sorted { $0.name < $1.name }.map(\.aclListEntry)
+            let entries = self.loop.settings.authenticator.users.values.sorted { $0.name < $1.name }.map(\.aclListEntry)
             reply.writeRESPArrayHeader(count: entries.count)
             entries.forEach { reply.writeRESPBulkString($0) }
         case ("cat", 2):

@@ -38,11 +38,11 @@ extension ClientSession {
         self.passthroughSignIn = nil
         if verdict.kind == .error {
             if verdict.isError(startingWith: "WRONGPASS") {
-                self.router.authFailures.recordFailure(from: self.clientHost, now: self.router.now)
+                self.loop.shared.authFailures.recordFailure(from: self.clientHost, now: self.loop.now)
             }
             signIn.replySlot.fill(verdict.bytes)
         } else {
-            let login = self.router.logins.id(signingInWith: signIn.authCommand)
+            let login = self.loop.links.login(signingInWith: signIn.authCommand)
             _ = self.answerConnectionCommand(signIn.command, name: signIn.name, replySlot: signIn.replySlot, signingInAs: login)
         }
         self.runHeldCommands()

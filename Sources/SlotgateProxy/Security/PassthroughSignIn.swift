@@ -32,8 +32,8 @@ final class PassthroughSignIn {
 
     /// Asks `node` to check the user and password.
     func start(at node: NodeAddress) {
-        let router = self.session.router
-        let link = router.openLink(to: node, owner: self, resp3: false, login: router.logins.id(signingInWith: nil))
+        let links = self.session.loop.links!
+        let link = links.open(to: node, owner: self, resp3: false, login: links.login(signingInWith: nil))
         self.link = link
         link.send(RoutedRequest(wire: self.authCommand, slot: nil, target: .discard))
     }

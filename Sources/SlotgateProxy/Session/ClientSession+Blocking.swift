@@ -45,7 +45,7 @@ extension ClientSession {
 
     private func sendBlocking(_ request: RoutedRequest, to node: NodeAddress, asking: Bool) {
         guard let link = self.openExclusiveLink(to: node) else {
-            request.target.deliverError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks))
+            request.target.deliverError(ProxyErrors.exclusiveLinksExhausted(self.loop.shared.exclusiveLinks))
             return
         }
         self.blockingLink = link
@@ -73,7 +73,7 @@ extension ClientSession {
         } else {
             link.close()
         }
-        if let redirect, request.attempts < self.router.maxRedirects {
+        if let redirect, request.attempts < self.loop.settings.maxRedirects {
             var retry = request
             retry.attempts += 1
             if redirect.kind == .moved {
@@ -99,30 +99,21 @@ extension ClientSession {
         while !self.holdsCommands, self.isOpen, let command = self.heldCommands.popFirst() {
             self.handle(command)
         }
-        self.router.scheduleFlush()
+        self.loop.flush.schedule()
     }
 }
 
 /// Links a client has to itself, and what it hears from them.
 extension ClientSession: NodeLinkOwner {
-    /// Opens a link to `node` for this client alone, within the client's and the proxy's caps.
-    /// A transaction's or blocking command's link is one the router pooled, when it has one.
+    /// Opens a link to `node` for this client alone, within the client's and the proxy's caps
+    /// (see ``NodeLinks/openExclusive(to:for:carriesPushes:)``).
     func openExclusiveLink(to node: NodeAddress, carriesPushes: Bool = false) -> NodeLink? {
-        guard self.exclusiveLinkCount < self.router.exclusiveLinks.limitPerClient, self.router.exclusiveLinks.acquire() else { return nil }
-        self.exclusiveLinkCount += 1
-        if !carriesPushes, let pooled = self.router.linkPool.take(node: node, resp3: self.usesRESP3, login: self.nodeLogin) {
-            pooled.assign(to: self)
-            return pooled
-        }
-        return self.router.openLink(to: node, owner: self, carriesPushes: carriesPushes, resp3: self.usesRESP3, login: self.nodeLogin)
+        self.loop.links.openExclusive(to: node, for: self, carriesPushes: carriesPushes)
     }
 
-    /// Gives back a link whose transaction or blocking command ended cleanly, for the router to
-    /// pool (see ``ExclusiveLinkPool``).
+    /// Gives back a link whose transaction or blocking command ended cleanly, for the pool.
     func releaseExclusiveLink(_ link: NodeLink) {
-        self.router.exclusiveLinks.release()
-        self.exclusiveLinkCount -= 1
-        self.router.recycle(link)
+        self.loop.links.releaseExclusive(link, of: self, reusable: true)
     }
 
     package func link(_ link: NodeLink, pushed frame: FramedReply) {
@@ -138,8 +129,7 @@ extension ClientSession: NodeLinkOwner {
     }
 
     package func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
-        self.router.exclusiveLinks.release()
-        self.exclusiveLinkCount -= 1
+        self.loop.links.releaseExclusive(link, of: self, reusable: false)
         self.blockingLinkClosed(link)
         self.transactionLinkClosed(link)
         self.subscriberLinkClosed(link, connectFailed: connectFailed)

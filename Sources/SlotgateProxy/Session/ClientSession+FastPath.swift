@@ -43,7 +43,7 @@ extension ClientSession {
         guard let (merge, keyStep) = entry.split, entry.spec.acceptsArgumentCount(request.argumentCount) else { return false }
         let replySlot = self.enterLine(request.wire, statIndex: entry.statIndex)
         replySlot.commandClass = .split
-        self.router.split(request, wire: request.wire, spec: entry.spec, merge: merge, keyStep: keyStep, replySlot: replySlot)
+        self.loop.clusterCommands.split(request, wire: request.wire, spec: entry.spec, merge: merge, keyStep: keyStep, replySlot: replySlot)
         return true
     }
 

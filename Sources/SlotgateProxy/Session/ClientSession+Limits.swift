@@ -11,15 +11,13 @@ import SlotgateRESP
 /// transaction's link.
 extension ClientSession {
     package func channelActive(context: ChannelHandlerContext) {
-        guard self.router.admitClient() else {
+        guard self.loop.clients.admit(self) else {
             self.acceptsCommands = false
             var bytes = ByteBuffer()
             bytes.writeRESPError(ProxyErrors.maxClients)
             context.writeAndFlush(self.wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
-        self.admitted = true
-        self.router.sessionOpened(self)
         context.fireChannelActive()
     }
 
@@ -29,7 +27,7 @@ extension ClientSession {
     /// second.
     func enforceLimits(now: NIODeadline, idleTimeout: Int) {
         guard let context = self.context, self.isOpen else { return }
-        if let limit = self.router.settings.requestTimeout, let transaction = self.transaction {
+        if let limit = self.loop.settings.requestTimeout, let transaction = self.transaction {
             // A transaction's node that stops answering is given up like a shared link's.
             let links = [transaction.link].compactMap { $0 } + (transaction.crossSlotExec?.links.values.map { $0 } ?? [])
             for link in links where link.isOverdue(at: now, limit: limit) {
@@ -40,7 +38,7 @@ extension ClientSession {
             idleTimeout > 0 && now - self.lastCommandAt > .seconds(Int64(idleTimeout)) && self.line.isEmpty
             && self.blockingLink == nil && self.subscriptions == nil && self.transaction == nil
         if idle {
-            self.router.logger.debug("closing an idle client", metadata: ["client.address": "\(self.remoteAddress)"])
+            self.loop.logger.debug("closing an idle client", metadata: ["client.address": "\(self.remoteAddress)"])
             context.close(promise: nil)
         } else {
             self.enforceOutputLimit(self.outputLimit, context: context)
@@ -50,7 +48,7 @@ extension ClientSession {
     /// The output buffer limit that applies now: a subscribed client's messages arrive whether it
     /// reads them or not, so it has a limit of its own.
     var outputLimit: Int {
-        self.subscriptions?.isSubscribed == true ? self.router.settings.clientOutputBufferLimitPubSub : self.router.settings.clientOutputBufferLimit
+        self.subscriptions?.isSubscribed == true ? self.loop.settings.clientOutputBufferLimitPubSub : self.loop.settings.clientOutputBufferLimit
     }
 
     /// Disconnects the client when more than `limit` reply bytes wait in its socket's queue.
@@ -58,11 +56,11 @@ extension ClientSession {
         guard limit > 0, !context.channel.isWritable,
             let queued = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes), queued > limit
         else { return }
-        self.router.logger.warning(
+        self.loop.logger.warning(
             "closing a client that does not read its replies",
             metadata: ["client.address": "\(self.remoteAddress)", "queued.bytes": "\(queued)", "limit.bytes": "\(limit)"]
         )
-        self.router.stats.clientErrors["OUTPUT-BUFFER-LIMIT", default: 0] += 1
+        self.loop.stats.clientErrors["OUTPUT-BUFFER-LIMIT", default: 0] += 1
         self.isOpen = false
         context.close(promise: nil)
     }

@@ -21,11 +21,11 @@ extension ClientSession {
     /// Parks the command being handled if `node` refused its last connection and the hold has
     /// time left; `true` when it was parked (the caller must then leave it untouched).
     func parkIfUnreachable(_ node: NodeAddress) -> Bool {
-        guard let current = self.handling, self.router.isKnownDown(node) else { return false }
-        let deadline = self.parkDeadline ?? .now() + self.router.failoverHold
+        guard let current = self.handling, self.loop.links.isKnownDown(node) else { return false }
+        let deadline = self.parkDeadline ?? .now() + self.loop.hold.duration
         guard deadline > .now() else { return false }
         self.parked = ParkedCommand(command: current.command, replySlot: current.replySlot, deadline: deadline)
-        self.router.park(self, waitingFor: node)
+        self.loop.hold.park(self, waitingFor: node)
         return true
     }
 

@@ -20,6 +20,9 @@ package final class ClientSession: ChannelInboundHandler {
     package typealias InboundIn = ByteBuffer
     package typealias OutboundOut = ByteBuffer
 
+    /// The event loop's parts this client uses; the loop outlives its sessions.
+    let loop: ProxyLoop
+    /// The loop's router, kept at hand for the hot path.
     let router: LoopRouter
     private(set) var context: ChannelHandlerContext?
     var line = ReplyLine()
@@ -74,14 +77,12 @@ package final class ClientSession: ChannelInboundHandler {
     /// A password the cluster is checking (`acl-mode passthrough`); later commands wait for it.
     var passthroughSignIn: PassthroughSignIn?
 
-    package init(router: LoopRouter, limits: RESPRequestLimits) {
-        self.router = router
+    package init(loop: ProxyLoop, limits: RESPRequestLimits) {
+        self.loop = loop
+        self.router = loop.router
         self.input = RequestAssembler(limits: limits)
-        self.connection = ConnectionState(isAuthenticated: router.authenticator.startsAuthenticated)
+        self.connection = ConnectionState(isAuthenticated: loop.settings.authenticator.startsAuthenticated)
     }
-
-    /// Counted in `maxclients`; released when the connection goes.
-    var admitted = false
     /// When the client last sent a command, for the idle `timeout`.
     private(set) var lastCommandAt = NIODeadline.now()
 
@@ -95,7 +96,7 @@ package final class ClientSession: ChannelInboundHandler {
     var usesRESP3: Bool { self.connection.usesRESP3 }
     /// The user the client's commands travel as: the one it signed in as through the cluster
     /// (`acl-mode passthrough`), else the router's default.
-    var nodeLogin: NodeLogins.ID { self.connection.nodeLogin ?? self.router.clientsDefaultLogin }
+    var nodeLogin: NodeLogins.ID { self.connection.nodeLogin ?? self.loop.links.clientsDefaultLogin }
     var remoteAddress: String { self.connection.remoteAddress }
 
     /// The client's IP address, without the port: what `auth-failure-limit` counts by.
@@ -139,8 +140,8 @@ package final class ClientSession: ChannelInboundHandler {
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = self.unwrapInboundIn(data)
-        self.router.noteTime()
-        self.router.stats.bytesIn += bytes.readableBytes
+        self.loop.noteTime()
+        self.loop.stats.bytesIn += bytes.readableBytes
         guard self.acceptsCommands else { return }
         self.input.append(bytes)
         do {
@@ -179,7 +180,7 @@ package final class ClientSession: ChannelInboundHandler {
     /// Slotgate's own user.
     private var isPlain: Bool {
         self.connection.isAuthenticated && self.connection.replyMode == .on && self.transaction == nil && self.subscriptions == nil
-            && !self.router.authenticator.enforcesACL && self.nodeLogin == NodeLogins.slotgate
+            && !self.loop.settings.authenticator.enforcesACL && self.nodeLogin == NodeLogins.slotgate
     }
 
     package func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -199,10 +200,10 @@ package final class ClientSession: ChannelInboundHandler {
 
     /// Gives a request its place at the back of the line; returns its slot.
     func enterLine(_ request: ByteBuffer, statIndex: Int?) -> ReplySlot {
-        self.lastCommandAt = self.router.now
+        self.lastCommandAt = self.loop.now
         self.latestStatIndex = Int32(statIndex ?? -1)
         let sequence = self.line.append(
-            ReplyLine.Entry(request: request, statIndex: Int32(statIndex ?? -1), startedAt: self.router.now)
+            ReplyLine.Entry(request: request, statIndex: Int32(statIndex ?? -1), startedAt: self.loop.now)
         )
         return ReplySlot(session: self, sequence: sequence)
     }
@@ -242,7 +243,7 @@ package final class ClientSession: ChannelInboundHandler {
             slot.fillError(ProxyErrors.noAuth)
             return
         }
-        if self.router.authenticator.enforcesACL {
+        if self.loop.settings.authenticator.enforcesACL {
             if let denial = self.aclDenial(of: command) {
                 // As in Redis, a command refused inside MULTI aborts the transaction at EXEC.
                 if self.transaction?.inMulti == true { self.transaction?.aborted = true }
@@ -271,14 +272,14 @@ package final class ClientSession: ChannelInboundHandler {
         case nil:
             let authenticating = ConnectionCommand.isAuthenticationAttempt(command, name: name)
             if authenticating,
-                let refusal = self.router.authFailures.refusal(
+                let refusal = self.loop.shared.authFailures.refusal(
                     for: self.clientHost,
-                    limit: self.router.settings.authFailureLimit,
-                    now: self.router.now
+                    limit: self.loop.settings.authFailureLimit,
+                    now: self.loop.now
                 )
             {
                 slot.fillError(refusal)
-            } else if authenticating && self.router.authenticator.checkedByCluster && self.signInThroughCluster(command, name: name, replySlot: slot)
+            } else if authenticating && self.loop.settings.authenticator.checkedByCluster && self.signInThroughCluster(command, name: name, replySlot: slot)
             {
                 return
             } else if self.answerConnectionCommand(command, name: name, replySlot: slot) {
@@ -311,11 +312,11 @@ package final class ClientSession: ChannelInboundHandler {
                 name: name,
                 state: &self.connection,
                 serverVersion: self.router.serverVersion,
-                authenticator: self.router.authenticator
+                authenticator: self.loop.settings.authenticator
             )
         else { return false }
         if reply.readableBytesView.starts(with: "-WRONGPASS".utf8) && ConnectionCommand.isAuthenticationAttempt(command, name: name) {
-            self.router.authFailures.recordFailure(from: self.clientHost, now: self.router.now)
+            self.loop.shared.authFailures.recordFailure(from: self.clientHost, now: self.loop.now)
         }
         if let login, self.connection.isAuthenticated {
             self.connection.nodeLogin = login
@@ -325,16 +326,12 @@ package final class ClientSession: ChannelInboundHandler {
     }
 
     package func channelReadComplete(context: ChannelHandlerContext) {
-        self.router.scheduleFlush()
+        self.loop.flush.schedule()
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
-        if self.admitted {
-            self.admitted = false
-            self.router.releaseClient()
-        }
         self.isOpen = false
-        self.router.sessionClosed(self)
+        self.loop.clients.leave(self)
         self.line.removeAll()
         self.heldCommands.removeAll()
         self.parked = nil
@@ -359,7 +356,7 @@ package final class ClientSession: ChannelInboundHandler {
         bytes.writeRESPError(ProxyErrors.protocolError(error))
         _ = self.line.append(ReplyLine.Entry(reply: bytes, closesConnection: true))
         self.replyReady()
-        self.router.scheduleFlush()
+        self.loop.flush.schedule()
     }
 
     /// Puts bytes the client did not ask for (a pub/sub message) in line, after what is owed.
@@ -385,10 +382,10 @@ package final class ClientSession: ChannelInboundHandler {
             let reply = head.reply.take()!
             if !head.isSilent {
                 self.outbound.write(reply, to: context)
-                self.router.stats.bytesOut += reply.readableBytes
+                self.loop.stats.bytesOut += reply.readableBytes
             }
             if let request = head.request.take() {
-                self.router.answered(head, request: request, reply: reply, client: self)
+                self.loop.commandLog.answered(head, request: request, reply: reply, client: self)
             }
             if head.closesConnection {
                 self.isOpen = false
@@ -407,7 +404,7 @@ package final class ClientSession: ChannelInboundHandler {
         }
         if !self.awaitsFlush {
             self.awaitsFlush = true
-            self.router.sessionAwaitsFlush(self)
+            self.loop.flush.sessionAwaits(self)
         }
         if self.readingPaused && self.line.count < Self.resumeReadingAt && context.channel.isWritable {
             self.setReading(true, context: context)

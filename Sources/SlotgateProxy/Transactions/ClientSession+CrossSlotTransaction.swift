@@ -45,16 +45,16 @@ extension ClientSession {
         replySlot: ReplySlot,
         state: inout TransactionState
     ) {
-        guard let partCount = self.router.groupKeys(of: command, keyStep: keyStep) else {
+        guard let partCount = self.loop.clusterCommands.splitter.groupKeys(of: command, keyStep: keyStep) else {
             replySlot.fillError(ProxyErrors.arity(spec.name))
             state.aborted = true
             return
         }
-        let encoded = self.router.encodeParts(of: command, wireLength: command.wire.readableBytes, keyStep: keyStep)
+        let encoded = self.loop.clusterCommands.splitter.encodeParts(of: command, wireLength: command.wire.readableBytes, keyStep: keyStep)
         var places: [PerSlotQueue.Place] = []
         for part in 0..<partCount {
-            let slot = self.router.grouping.partSlots[part]
-            let wire = self.router.partWire(part, in: encoded)
+            let slot = self.loop.clusterCommands.splitter.partSlots[part]
+            let wire = self.loop.clusterCommands.splitter.partWire(part, in: encoded)
             if state.link != nil && slot == state.slot {
                 state.send(RoutedRequest(wire: wire, slot: slot, target: .discard))
                 places.append(state.perSlot!.placeOnLink())
@@ -62,7 +62,7 @@ extension ClientSession {
                 places.append(state.perSlot!.place(wire, in: slot))
             }
         }
-        state.perSlot!.record(.merged(self.router.replyMerge(merge), places))
+        state.perSlot!.record(.merged(self.loop.clusterCommands.splitter.replyMerge(merge), places))
         state.queuedCount += 1
         replySlot.fill(ProxyReplies.queued)
     }
@@ -71,7 +71,7 @@ extension ClientSession {
     /// run it: it names the directive that would, where that directive would.
     func crossSlotRefusal(spec: CommandSpec, keys: KeySlots, inMulti: Bool) -> String {
         if !inMulti {
-            return self.router.settings.crossSlotTransactions == .perSlot ? ProxyErrors.watchAcrossSlots : ProxyErrors.crossSlot
+            return self.loop.settings.crossSlotTransactions == .perSlot ? ProxyErrors.watchAcrossSlots : ProxyErrors.crossSlot
         }
         let splits: Bool
         if case .split = CommandRole.of(spec.name) { splits = true } else { splits = false }
@@ -120,7 +120,7 @@ extension ClientSession {
                 continue
             }
             guard let link = exec.link(to: master, opening: { self.openExclusiveLink(to: master) }) else {
-                let reason = ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks)
+                let reason = ProxyErrors.exclusiveLinksExhausted(self.loop.shared.exclusiveLinks)
                 exec.groupDone(number, exec.failure(ofGroup: number, mayHaveRun: false, reason: reason))
                 continue
             }

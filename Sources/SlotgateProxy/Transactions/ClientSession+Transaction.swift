@@ -47,7 +47,7 @@ extension ClientSession {
                 return true
             }
             state.inMulti = true
-            if self.router.settings.crossSlotTransactions == .perSlot {
+            if self.loop.settings.crossSlotTransactions == .perSlot {
                 state.perSlot = PerSlotQueue()
             }
             if let link = state.link {
@@ -196,7 +196,7 @@ extension ClientSession {
         }
         if self.parkIfUnreachable(master) { return false }
         guard let link = self.openExclusiveLink(to: master) else {
-            replySlot.fillError(ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks))
+            replySlot.fillError(ProxyErrors.exclusiveLinksExhausted(self.loop.shared.exclusiveLinks))
             state.aborted = state.aborted || state.inMulti
             return false
         }
@@ -225,7 +225,7 @@ extension ClientSession {
             return
         }
         let redirect = Redirect(reply: reply)
-        if let redirect, state.replayable != nil, state.moves < self.router.maxRedirects {
+        if let redirect, state.replayable != nil, state.moves < self.loop.settings.maxRedirects {
             self.move(&state, to: redirect)
             self.transaction = state
             return
@@ -258,7 +258,7 @@ extension ClientSession {
         self.transaction?.link = nil
         abandoned?.abandon()
         guard let link = self.openExclusiveLink(to: redirect.target) else {
-            state.broken = ProxyErrors.exclusiveLinksExhausted(self.router.exclusiveLinks)
+            state.broken = ProxyErrors.exclusiveLinksExhausted(self.loop.shared.exclusiveLinks)
             for request in requests.dropFirst(answered) { request.target.deliverError(state.broken!) }
             return
         }

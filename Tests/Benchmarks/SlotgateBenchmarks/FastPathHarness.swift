@@ -10,7 +10,7 @@ import SlotgateConfiguration
 import SlotgateProxy
 import SlotgateRESP
 
-/// One client and one node around a real ``LoopRouter``, on an embedded event loop, without
+/// One client and one node around a real ``ProxyLoop``, on an embedded event loop, without
 /// sockets: a `GET` goes in as the client's bytes, through its ``ClientSession`` and the command
 /// catalog onto the shared ``NodeLink`` of the only node of ``SingleNodeCluster``, and the node's
 /// reply goes back out to the client.
@@ -33,7 +33,7 @@ final class FastPathHarness {
     init() throws {
         let logger = Logger(label: "slotgate.benchmarks") { _ in SwiftLogNoOpLogHandler() }
         let configuration = ProxyConfiguration(seeds: [SingleNodeCluster.node])
-        let router = LoopRouter(
+        let loop = ProxyLoop(
             eventLoop: self.loop,
             settings: RouterSettings(configuration),
             // Never started: the view below is installed by hand.
@@ -46,23 +46,28 @@ final class FastPathHarness {
                 ),
                 logger: logger
             ),
-            identity: ProxyIdentity(),
-            exclusiveLinks: ExclusiveLinkBudget(limit: configuration.maxExclusiveLinks, limitPerClient: configuration.maxExclusiveLinksPerClient),
-            connectedClients: BoundedCounter(),
-            authFailures: AuthFailureLimiter(),
-            scripts: ScriptCache(),
-            directory: RouterDirectory(),
+            shared: ProxyShared(
+                identity: ProxyIdentity(),
+                exclusiveLinks: ExclusiveLinkBudget(
+                    limit: configuration.maxExclusiveLinks,
+                    limitPerClient: configuration.maxExclusiveLinksPerClient
+                ),
+                connectedClients: BoundedCounter(),
+                authFailures: AuthFailureLimiter(),
+                scripts: ScriptCache(),
+                directory: LoopDirectory()
+            ),
             logger: logger
         )
-        router.install(.available(SingleNodeCluster.view()))
+        loop.install(.available(SingleNodeCluster.view()))
         let address = try SocketAddress(ipAddress: "127.0.0.1", port: 6379)
-        let link = NodeLink(address: SingleNodeCluster.node, router: router, owner: router, resp3: false)
-        self.node = EmbeddedChannel(handlers: [self.nodeWire, NodeLinkHandler(link: link, router: router)], loop: self.loop)
+        let link = NodeLink(address: SingleNodeCluster.node, loop: loop, owner: loop.router, resp3: false)
+        self.node = EmbeddedChannel(handlers: [self.nodeWire, NodeLinkHandler(link: link, loop: loop)], loop: self.loop)
         // An embedded channel is active as soon as it connects: the link is up, and then becomes
-        // the router's shared link for the node.
+        // the loop's shared link for the node.
         self.node.connect(to: address, promise: nil)
-        router.setLink(link, for: LoopRouter.LinkKey(node: SingleNodeCluster.node, resp3: false))
-        self.client = EmbeddedChannel(handlers: [self.clientWire, ClientSession(router: router, limits: RESPRequestLimits())], loop: self.loop)
+        loop.links.setShared(link, for: NodeLinks.Key(node: SingleNodeCluster.node, resp3: false))
+        self.client = EmbeddedChannel(handlers: [self.clientWire, ClientSession(loop: loop, limits: RESPRequestLimits())], loop: self.loop)
         // Active at once: the client is admitted.
         self.client.connect(to: address, promise: nil)
         self.loop.run()

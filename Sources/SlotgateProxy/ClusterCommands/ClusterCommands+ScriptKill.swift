@@ -13,16 +13,17 @@ import SlotgateRESP
 /// but not the connection that sent the script. That may well be the shared link the `KILL`
 /// would travel on, so the `KILL` goes to every master on a connection of its own, opened off
 /// the event loop.
-extension LoopRouter {
+extension ClusterCommands {
     func killScript(_ command: RESPCommand, replySlot: ReplySlot, view: ClusterView) {
         let arguments = command.arguments.map { String(buffer: $0) }
         let masters = view.slotMap.shards.map(\.master)
-        let monitor = self.monitor
-        NIOThreadPool.singleton.runIfActive(eventLoop: self.eventLoop) {
+        let loop = self.loop
+        let monitor = loop.monitor
+        NIOThreadPool.singleton.runIfActive(eventLoop: loop.eventLoop) {
             monitor.sendOnFreshConnections(arguments, to: masters)
         }.assumeIsolated().whenComplete { result in
             replySlot.fill(Self.killReply((try? result.get()) ?? []))
-            self.scheduleFlush()
+            loop.flush.schedule()
         }
     }
 

@@ -7,11 +7,11 @@ import SlotgateCluster
 import SlotgateRESP
 
 /// `CONFIG SET` through Slotgate: one change on every node, as one server would take it.
-extension LoopRouter {
+extension ClusterCommands {
     /// Sends a client's `CONFIG SET` to every node, masters and replicas, unless the operator
     /// turned that off (`config-set-broadcast no`) or a parameter would break the cluster.
     func configSet(_ command: RESPCommand, replySlot: ReplySlot, view: ClusterView) {
-        guard self.settings.configSetBroadcast else {
+        guard self.loop.settings.configSetBroadcast else {
             replySlot.fillError(ProxyErrors.refused("CONFIG SET", "a setting would change on one node only (config-set-broadcast is no)"))
             return
         }
@@ -30,7 +30,7 @@ extension LoopRouter {
             parameters.append((name, String(buffer: arguments[index + 1])))
         }
         let nodes = view.slotMap.allNodes
-        let change = NodeConfigChange(nodes: nodes, parameters: parameters, settings: self.monitor.nodeSettings)
+        let change = NodeConfigChange(nodes: nodes, parameters: parameters, settings: self.loop.monitor.nodeSettings)
         self.send(command.wire, to: nodes, merge: .configSet(change), replySlot: replySlot)
     }
 }
