@@ -182,7 +182,7 @@ extension ClientSession {
             state.forgetShardChannels(on: node)
         }
         self.subscriptions = state.isIdle && state.links.isEmpty ? nil : state
-        guard self.isOpen, state.isSubscribed else { return }
+        guard self.lifecycle.isOpen, state.isSubscribed else { return }
         self.resubscribeAfterTopologyChange()
     }
 
@@ -197,7 +197,7 @@ extension ClientSession {
 
     /// Makes every remembered subscription that has no link again.
     private func resubscribe() {
-        guard var state = self.subscriptions, self.isOpen else { return }
+        guard var state = self.subscriptions, self.lifecycle.isOpen else { return }
         defer { self.subscriptions = state }
         if state.classicLink == nil && !(state.channels.isEmpty && state.patterns.isEmpty),
             let link = self.classicSubscriberLink(&state, failing: nil)

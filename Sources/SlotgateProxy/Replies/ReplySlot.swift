@@ -23,7 +23,7 @@ struct ReplySlot {
     var nodeLogin: NodeLogins.ID { self.session.nodeLogin }
 
     /// Whether anyone still waits for the reply; a slot whose client left is answered into the void.
-    var isAwaited: Bool { self.session.isOpen }
+    var isAwaited: Bool { self.session.lifecycle.isOpen }
 
     /// The path the command took, for its latency histogram.
     var commandClass: CommandClass {

@@ -96,7 +96,7 @@ extension ClientSession {
     /// Runs what arrived while a blocking command was out (or a command was parked), until one of
     /// them blocks or parks again.
     func runHeldCommands() {
-        while !self.holdsCommands, self.isOpen, let command = self.heldCommands.popFirst() {
+        while !self.holdsCommands, self.lifecycle.isOpen, let command = self.heldCommands.popFirst() {
             self.handle(command)
         }
         self.loop.flush.schedule()

@@ -27,7 +27,7 @@ extension ClientSession {
             ("idle", "\((now - self.lastCommandAt).nanoseconds / 1_000_000_000)"), ("flags", self.flags), ("db", "0"),
             ("sub", "\(subscriptions?.channels.count ?? 0)"), ("psub", "\(subscriptions?.patterns.count ?? 0)"),
             ("ssub", "\(subscriptions?.shardChannels.count ?? 0)"),
-            ("multi", self.transaction.map { $0.inMulti ? "\($0.queuedCount)" : "-1" } ?? "-1"),
+            ("multi", self.transaction.queuedCount.map(String.init) ?? "-1"),
             ("qbuf", "\(queryBytes)"), ("qbuf-free", "0"), ("argv-mem", "0"), ("multi-mem", "0"), ("rbs", "0"), ("rbp", "0"),
             ("obl", "0"), ("oll", "\(self.line.count)"), ("omem", "\(outputBytes)"), ("tot-mem", "\(queryBytes + outputBytes)"),
             ("events", outputBytes > 0 ? "rw" : "r"), ("cmd", self.latestCommandName), ("user", "default"), ("redir", "-1"),
@@ -40,7 +40,7 @@ extension ClientSession {
     /// `N` for none.
     private var flags: String {
         var flags = ""
-        if self.transaction?.inMulti == true { flags += "x" }
+        if self.transaction.inMulti { flags += "x" }
         if self.blockingLink != nil { flags += "b" }
         if self.subscriptions?.isSubscribed == true { flags += "P" }
         return flags.isEmpty ? "N" : flags

@@ -12,12 +12,13 @@ import SlotgateRESP
 extension ClientSession {
     package func channelActive(context: ChannelHandlerContext) {
         guard self.loop.clients.admit(self) else {
-            self.acceptsCommands = false
+            self.lifecycle.refused()
             var bytes = ByteBuffer()
             bytes.writeRESPError(ProxyErrors.maxClients)
             context.writeAndFlush(self.wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
+        self.lifecycle.admitted()
         context.fireChannelActive()
     }
 
@@ -26,17 +27,17 @@ extension ClientSession {
     /// for it to read; gives up its transaction's links past `request-timeout`. Called about once a
     /// second.
     func enforceLimits(now: NIODeadline, idleTimeout: Int) {
-        guard let context = self.context, self.isOpen else { return }
-        if let limit = self.loop.settings.requestTimeout, let transaction = self.transaction {
+        guard let context = self.context, self.lifecycle.isOpen else { return }
+        if let limit = self.loop.settings.requestTimeout, !self.transaction.isIdle {
             // A transaction's node that stops answering is given up like a shared link's.
-            let links = [transaction.link].compactMap { $0 } + (transaction.crossSlotExec?.links.values.map { $0 } ?? [])
+            let links = [self.transaction.link].compactMap { $0 } + (self.transaction.crossSlotExec?.links.values.map { $0 } ?? [])
             for link in links where link.isOverdue(at: now, limit: limit) {
                 link.timedOut(after: limit)
             }
         }
         let idle =
             idleTimeout > 0 && now - self.lastCommandAt > .seconds(Int64(idleTimeout)) && self.line.isEmpty
-            && self.blockingLink == nil && self.subscriptions == nil && self.transaction == nil
+            && self.blockingLink == nil && self.subscriptions == nil && self.transaction.isIdle
         if idle {
             self.loop.logger.debug("closing an idle client", metadata: ["client.address": "\(self.remoteAddress)"])
             context.close(promise: nil)
@@ -61,7 +62,7 @@ extension ClientSession {
             metadata: ["client.address": "\(self.remoteAddress)", "queued.bytes": "\(queued)", "limit.bytes": "\(limit)"]
         )
         self.loop.stats.clientErrors["OUTPUT-BUFFER-LIMIT", default: 0] += 1
-        self.isOpen = false
+        self.lifecycle.closed()
         context.close(promise: nil)
     }
 }

@@ -37,7 +37,7 @@ extension ClientSession {
     /// Handles the parked command again (the router's tick or a new map); what was held behind it
     /// follows once it is on its way.
     func retryParked() {
-        guard let parked = self.parked, self.isOpen else { return }
+        guard let parked = self.parked, self.lifecycle.isOpen else { return }
         self.parked = nil
         self.parkDeadline = parked.deadline
         self.process(parked.command, replySlot: parked.replySlot)

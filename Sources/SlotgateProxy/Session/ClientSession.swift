@@ -30,15 +30,8 @@ package final class ClientSession: ChannelInboundHandler {
     private var awaitsFlush = false
     private var outbound = OutboundBatch()
     private(set) var connection: ConnectionState
-    /// No more commands are taken once a QUIT or a protocol error is in line.
-    var acceptsCommands = true
-    /// `false` once the connection is gone or closing; late replies are then dropped.
-    var isOpen = true
-    /// Reading is paused because replies pile up: the client sends faster than it reads.
-    private var readingPaused = false
-    /// Shutting down: close as soon as every owed reply is written.
-    private var closesWhenAnswered = false
-    private var isDraining = false
+    /// Where the connection is in its life, and whether it is read (see ``SessionStateMachine``).
+    var lifecycle = SessionStateMachine()
 
     /// Replies owed (in line or unwritten) past which Slotgate stops reading the client, and
     /// below which it reads again: memory per client stays bounded whatever it pipelines.
@@ -46,7 +39,7 @@ package final class ClientSession: ChannelInboundHandler {
     private static let resumeReadingAt = 4_096
 
     /// The transaction in progress, from `WATCH`/`MULTI` to its end (see `ClientSession+Transaction`).
-    var transaction: TransactionState?
+    var transaction = TransactionStateMachine<NodeLink>()
     /// The client's own link while a blocking command waits on it (see `ClientSession+Blocking`).
     var blockingLink: NodeLink?
     /// Commands that arrived while a blocking command was out or a command was parked; they run,
@@ -68,7 +61,7 @@ package final class ClientSession: ChannelInboundHandler {
     /// Whether new commands must wait behind a blocking or parked one, or behind the end of a
     /// transaction (whose link the next `MULTI` or `WATCH` may take from the pool).
     var holdsCommands: Bool {
-        self.blockingLink != nil || self.parked != nil || self.transaction?.ending == true || self.passthroughSignIn != nil
+        self.blockingLink != nil || self.parked != nil || self.transaction.isEnding || self.passthroughSignIn != nil
     }
     /// Node links this client holds to itself now (transaction, blocking, subscriber links).
     var exclusiveLinkCount = 0
@@ -111,23 +104,23 @@ package final class ClientSession: ChannelInboundHandler {
 
     /// Shutting down: takes no more commands, and closes once the replies it owes are written.
     func drain() {
-        guard let context = self.context, !self.isDraining else { return }
-        self.isDraining = true
-        self.acceptsCommands = false
-        self.heldCommands.removeAll()
-        if self.line.isEmpty {
-            self.finishDraining(context)
-        } else {
+        guard let context = self.context else { return }
+        switch self.lifecycle.drain(lineIsEmpty: self.line.isEmpty) {
+        case .closeOutput:
+            self.heldCommands.removeAll()
+            self.closeOutput(context)
+        case .pauseReadingAndWait:
+            self.heldCommands.removeAll()
             self.setReading(false, context: context)
-            self.closesWhenAnswered = true
+        case .none:
+            break
         }
     }
 
     /// Everything owed is written: send FIN and keep reading (and dropping) what the client still
     /// sends until it closes too. Closing with unread bytes would send a reset instead, and a
     /// reset makes the client's kernel drop replies it has not read yet.
-    private func finishDraining(_ context: ChannelHandlerContext) {
-        self.closesWhenAnswered = false
+    private func closeOutput(_ context: ChannelHandlerContext) {
         self.outbound.flush(context)
         context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
         self.setReading(true, context: context)
@@ -142,10 +135,10 @@ package final class ClientSession: ChannelInboundHandler {
         let bytes = self.unwrapInboundIn(data)
         self.loop.noteTime()
         self.loop.stats.bytesIn += bytes.readableBytes
-        guard self.acceptsCommands else { return }
+        guard self.lifecycle.acceptsCommands else { return }
         self.input.append(bytes)
         do {
-            while self.acceptsCommands, let request = try self.input.next() {
+            while self.lifecycle.acceptsCommands, let request = try self.input.next() {
                 self.take(request)
             }
         } catch {
@@ -172,14 +165,14 @@ package final class ClientSession: ChannelInboundHandler {
 
     /// Names the session answers or handles itself before anything is routed: transactions,
     /// subscriptions, local and connection commands. They never take the fast path.
-    static let handledNames: Set<String> = TransactionState.commands.union(ClientSession.subscriptionCommands).union(LocalCommand.names)
+    static let handledNames: Set<String> = ClientSession.transactionCommands.union(ClientSession.subscriptionCommands).union(LocalCommand.names)
         .union(ConnectionCommand.names)
 
     /// Whether the client is in no state that changes what its commands mean: signed in, replies
     /// on, no transaction, not subscribed, no ACL to check its commands against, and travelling as
     /// Slotgate's own user.
     private var isPlain: Bool {
-        self.connection.isAuthenticated && self.connection.replyMode == .on && self.transaction == nil && self.subscriptions == nil
+        self.connection.isAuthenticated && self.connection.replyMode == .on && self.transaction.isIdle && self.subscriptions == nil
             && !self.loop.settings.authenticator.enforcesACL && self.nodeLogin == NodeLogins.slotgate
     }
 
@@ -190,8 +183,7 @@ package final class ClientSession: ChannelInboundHandler {
     }
 
     private func setReading(_ reading: Bool, context: ChannelHandlerContext) {
-        guard self.readingPaused == reading else { return }
-        self.readingPaused = !reading
+        guard self.lifecycle.setReading(reading ? .reading : .paused) else { return }
         context.channel.setOption(.autoRead, value: reading).whenFailure { _ in }
         if reading {
             context.read()
@@ -246,16 +238,16 @@ package final class ClientSession: ChannelInboundHandler {
         if self.loop.settings.authenticator.enforcesACL {
             if let denial = self.aclDenial(of: command) {
                 // As in Redis, a command refused inside MULTI aborts the transaction at EXEC.
-                if self.transaction?.inMulti == true { self.transaction?.aborted = true }
+                self.transaction.refuse()
                 slot.fillError(denial)
                 return
             }
-            if name == "acl" && self.transaction == nil {
+            if name == "acl" && self.transaction.isIdle {
                 slot.fill(self.aclAnswer(command))
                 return
             }
         }
-        if self.transaction != nil || TransactionState.commands.contains(name) {
+        if !self.transaction.isIdle || Self.transactionCommands.contains(name) {
             slot.commandClass = .transaction
             if self.handleTransactional(command, name: name, replySlot: slot) { return }
             slot.commandClass = .routed
@@ -267,7 +259,7 @@ package final class ClientSession: ChannelInboundHandler {
         case .reply(let bytes):
             slot.fill(bytes)
         case .replyAndClose(let bytes):
-            self.acceptsCommands = false
+            self.lifecycle.stopTakingCommands()
             slot.fillAndClose(bytes)
         case nil:
             let authenticating = ConnectionCommand.isAuthenticationAttempt(command, name: name)
@@ -330,15 +322,15 @@ package final class ClientSession: ChannelInboundHandler {
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
-        self.isOpen = false
+        self.lifecycle.closed()
         self.loop.clients.leave(self)
         self.line.removeAll()
         self.heldCommands.removeAll()
         self.parked = nil
         self.context = nil
         // The node frees a blocked or transaction link only when it closes.
-        self.transaction?.link?.close()
-        self.transaction?.crossSlotExec?.closeLinks()
+        self.transaction.link?.close()
+        self.transaction.crossSlotExec?.closeLinks()
         self.blockingLink?.close()
         self.subscriptions?.links.forEach { $0.close() }
         self.passthroughSignIn?.abandon()
@@ -351,7 +343,7 @@ package final class ClientSession: ChannelInboundHandler {
 
     /// The client broke the protocol: it is told why, after what it is owed, and disconnected.
     private func answerProtocolError(_ error: RESPProtocolError) {
-        self.acceptsCommands = false
+        self.lifecycle.stopTakingCommands()
         var bytes = ByteBuffer()
         bytes.writeRESPError(ProxyErrors.protocolError(error))
         _ = self.line.append(ReplyLine.Entry(reply: bytes, closesConnection: true))
@@ -375,7 +367,7 @@ package final class ClientSession: ChannelInboundHandler {
 
     /// Writes out the replies at the front of the line that are ready.
     func replyReady() {
-        guard self.isOpen, let context = self.context else { return }
+        guard self.lifecycle.isOpen, let context = self.context else { return }
         while self.line.frontIsReady {
             // Moved out of the entry, not copied: no reference counting per reply.
             var head = self.line.removeFirst()
@@ -388,7 +380,7 @@ package final class ClientSession: ChannelInboundHandler {
                 self.loop.commandLog.answered(head, request: request, reply: reply, client: self)
             }
             if head.closesConnection {
-                self.isOpen = false
+                self.lifecycle.closed()
                 self.line.removeAll()
                 self.outbound.flush(context)
                 // The empty write completes after every write before it: then close.
@@ -398,15 +390,15 @@ package final class ClientSession: ChannelInboundHandler {
                 return
             }
         }
-        if self.closesWhenAnswered && self.line.isEmpty {
-            self.finishDraining(context)
+        if self.lifecycle.repliesWritten(lineIsEmpty: self.line.isEmpty) {
+            self.closeOutput(context)
             return
         }
         if !self.awaitsFlush {
             self.awaitsFlush = true
             self.loop.flush.sessionAwaits(self)
         }
-        if self.readingPaused && self.line.count < Self.resumeReadingAt && context.channel.isWritable {
+        if self.lifecycle.reading == .paused && self.line.count < Self.resumeReadingAt && context.channel.isWritable {
             self.setReading(true, context: context)
         }
     }

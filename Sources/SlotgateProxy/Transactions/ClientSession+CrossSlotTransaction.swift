@@ -16,54 +16,39 @@ extension ClientSession {
     /// command over several slots into its slots' groups. `false` for a command that goes on the
     /// transaction's link as usual: one in the link's slot, one without keys, or the first keyed
     /// command, which picks the link's slot.
-    func queueBySlot(_ command: RESPCommand, spec: CommandSpec, keys: KeySlots, replySlot: ReplySlot, state: inout TransactionState) -> Bool {
-        guard state.inMulti, let queue = state.perSlot else { return false }
-        if keys.spansSlots {
-            guard case .split(let merge, let keyStep) = CommandRole.of(spec.name) else { return false }
-            self.queueSplit(command, spec: spec, merge: merge, keyStep: keyStep, replySlot: replySlot, state: &state)
-            return true
+    func queueBySlot(_ command: RESPCommand, spec: CommandSpec, keys: KeySlots, replySlot: ReplySlot) -> Bool {
+        let role = CommandRole.of(spec.name)
+        let split: (merge: CommandRole.SplitMerge, keyStep: Int)?
+        if case .split(let merge, let keyStep) = role { split = (merge, keyStep) } else { split = nil }
+        switch self.transaction.perSlotStep(slot: keys.slot, spansSlots: keys.spansSlots, splits: split != nil) {
+        case .onLink:
+            return false
+        case .split:
+            self.queueSplit(command, spec: spec, merge: split!.merge, keyStep: split!.keyStep, replySlot: replySlot)
+        case .keep(let slot):
+            guard !spec.flags.contains("no_multi") else {
+                self.refuseQueued(replySlot, ProxyErrors.notAllowedInTransaction)
+                return true
+            }
+            self.transaction.keep(command.wire, for: slot)
+            replySlot.fill(ProxyReplies.queued)
         }
-        guard let slot = keys.slot, state.link != nil ? slot != state.slot : queue.hasOtherSlots else { return false }
-        guard !spec.flags.contains("no_multi") else {
-            replySlot.fillError(ProxyErrors.notAllowedInTransaction)
-            state.aborted = true
-            return true
-        }
-        state.queuedCount += 1
-        state.perSlot?.queue(command.wire, in: slot)
-        replySlot.fill(ProxyReplies.queued)
         return true
     }
 
     /// A multi-key command whose keys span slots (`DEL`, `MSET`, …): one part per slot, each in its
     /// slot's group (or on the link, for the link's slot); `EXEC` merges the parts' replies.
-    private func queueSplit(
-        _ command: RESPCommand,
-        spec: CommandSpec,
-        merge: CommandRole.SplitMerge,
-        keyStep: Int,
-        replySlot: ReplySlot,
-        state: inout TransactionState
-    ) {
-        guard let partCount = self.loop.clusterCommands.splitter.groupKeys(of: command, keyStep: keyStep) else {
-            replySlot.fillError(ProxyErrors.arity(spec.name))
-            state.aborted = true
+    private func queueSplit(_ command: RESPCommand, spec: CommandSpec, merge: CommandRole.SplitMerge, keyStep: Int, replySlot: ReplySlot) {
+        let splitter = self.loop.clusterCommands!
+        guard let partCount = splitter.splitter.groupKeys(of: command, keyStep: keyStep) else {
+            self.refuseQueued(replySlot, ProxyErrors.arity(spec.name))
             return
         }
-        let encoded = self.loop.clusterCommands.splitter.encodeParts(of: command, wireLength: command.wire.readableBytes, keyStep: keyStep)
-        var places: [PerSlotQueue.Place] = []
-        for part in 0..<partCount {
-            let slot = self.loop.clusterCommands.splitter.partSlots[part]
-            let wire = self.loop.clusterCommands.splitter.partWire(part, in: encoded)
-            if state.link != nil && slot == state.slot {
-                state.send(RoutedRequest(wire: wire, slot: slot, target: .discard))
-                places.append(state.perSlot!.placeOnLink())
-            } else {
-                places.append(state.perSlot!.place(wire, in: slot))
-            }
+        let encoded = splitter.splitter.encodeParts(of: command, wireLength: command.wire.readableBytes, keyStep: keyStep)
+        let parts = (0..<partCount).map { (wire: splitter.splitter.partWire($0, in: encoded), slot: splitter.splitter.partSlots[$0]) }
+        for (link, request) in self.transaction.queueSplit(parts, merge: splitter.splitter.replyMerge(merge)) {
+            link.send(request)
         }
-        state.perSlot!.record(.merged(self.loop.clusterCommands.splitter.replyMerge(merge), places))
-        state.queuedCount += 1
         replySlot.fill(ProxyReplies.queued)
     }
 
@@ -82,32 +67,30 @@ extension ClientSession {
     /// the other groups when ``CrossSlotExec/begin()`` runs (at once, or after the link's commit
     /// when the transaction began with `WATCH`). Parks the `EXEC`, before anything is sent, while
     /// a group's master is known to be down.
-    func execBySlot(_ command: RESPCommand, queue: PerSlotQueue, replySlot: ReplySlot, state: inout TransactionState) {
+    func execBySlot(_ command: RESPCommand, queue: PerSlotQueue, replySlot: ReplySlot) {
         var masters: [NodeAddress?] = []
         for group in queue.otherGroups {
             let master = self.router.master(for: group.slot)
             if let master, self.parkIfUnreachable(master) { return }
             masters.append(master)
         }
-        if state.link == nil && !state.deferred.isEmpty {
+        if self.transaction.awaitsNodeForKeylessCommands {
             // Commands without keys were queued before any slot was named: any master runs them.
-            guard self.openLink(for: nil, in: &state, failing: replySlot) else { return }
+            guard self.openLink(for: nil, failing: replySlot) else { return }
         }
+        let link = self.transaction.link
         let exec = CrossSlotExec(
             replySlot: replySlot,
             queue: queue,
             masters: masters,
-            link: state.link.map { ($0.address, state.slot) },
-            linkGroupFirst: state.watching,
+            link: link.map { ($0.address, self.transaction.slot) },
+            linkGroupFirst: self.transaction.watched,
             session: self
         )
-        state.ending = true
-        state.crossSlotExec = exec
-        if state.link != nil {
-            state.send(
-                RoutedRequest(wire: command.wire, slot: state.slot, target: .slotGroup(SlotGroupRun(exec: exec, group: 0, link: nil, requests: 1)))
-            )
+        if let (link, slot) = self.transaction.endBySlot(exec) {
+            link.send(RoutedRequest(wire: command.wire, slot: slot, target: .slotGroup(SlotGroupRun(exec: exec, group: 0, link: nil, requests: 1))))
         }
+        exec.begin()
     }
 
     /// Sends every group but the link's, each as `MULTI`, its commands, `EXEC`, on a link of the
