@@ -8,7 +8,7 @@ import SlotgateRESP
 
 /// Commands that one node cannot answer alone, carried out for one event loop: multi-key commands
 /// split by slot, whole-keyspace commands sent to every master, commands for every node, and the
-/// cluster-wide SCAN (see also `ClusterCommands+Info`, `+ConfigSet`, `+ScriptKill`).
+/// cluster-wide SCAN (see also `ClusterCommands+Info` and `+ScriptKill`).
 ///
 /// Each sends its parts through the loop's router and merges the replies in a ``FanOut``.
 final class ClusterCommands {
@@ -64,6 +64,14 @@ final class ClusterCommands {
         for (index, node) in nodes.enumerated() {
             self.loop.router.send(RoutedRequest(wire: wire, slot: nil, target: .part(fanOut, index: index)), to: node)
         }
+    }
+
+    /// `CONFIG SET` of `parameters` (checked by the planner) on every node, masters and replicas,
+    /// as one server would take it (see ``NodeConfigChange``).
+    func configSet(_ wire: ByteBuffer, parameters: [(name: String, value: String)], replySlot: ReplySlot, view: ClusterView) {
+        let nodes = view.slotMap.allNodes
+        let change = NodeConfigChange(nodes: nodes, parameters: parameters, settings: self.loop.monitor.nodeSettings)
+        self.send(wire, to: nodes, merge: .configSet(change), replySlot: replySlot)
     }
 
     /// `CONFIG RESETSTAT`: every loop's figures in `INFO` start again from zero, and every node,

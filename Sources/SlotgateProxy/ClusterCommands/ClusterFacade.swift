@@ -15,7 +15,7 @@ import SlotgateRESP
 enum ClusterFacade {
     /// The reply to a `CLUSTER` subcommand the facade answers, or `nil` if it is not one of them.
     /// `resp3` picks the encoding a node would use: maps and verbatim strings for RESP3 clients.
-    static func answer(_ command: RESPCommand, subcommand: String, address: NodeAddress, resp3: Bool) -> ByteBuffer? {
+    static func answer(_ command: RESPCommand, subcommand: String, address: NodeAddress, resp3: Bool) -> ByteBuffer {
         let id = self.nodeID(for: address)
         var reply = ByteBuffer()
         switch subcommand {
@@ -67,7 +67,7 @@ enum ClusterFacade {
         case "cluster|keyslot":
             reply.writeRESPInteger(Int(command.arguments[2].withUnsafeReadableBytes { HashSlot(key: $0) }.rawValue))
         default:
-            return nil
+            preconditionFailure("Invalid state: \(subcommand) is not a CLUSTER subcommand the facade answers")
         }
         return reply
     }

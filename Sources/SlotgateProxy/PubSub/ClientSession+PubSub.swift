@@ -15,12 +15,9 @@ extension ClientSession {
     /// Frame types that answer a command on a subscriber link (the rest are messages).
     private static let confirmationTypes: Set<String> = subscriptionCommands.union(["pong"])
 
-    /// Handles `command` as a subscription command, or as any command while subscribed (where only
-    /// a few are allowed); `false` when it is neither.
-    func handlePubSub(_ command: RESPCommand, name: String, replySlot: ReplySlot) -> Bool {
-        // RESP3 clients may send any command while subscribed; RESP2 ones only a few.
-        let subscribed = self.subscriptions?.isSubscribed == true && !self.usesRESP3
-        guard subscribed || Self.subscriptionCommands.contains(name) else { return false }
+    /// Handles a command the planner gave the subscriber links: a subscription command, or a
+    /// `PING` while subscribed.
+    func handlePubSub(_ command: RESPCommand, name: String, replySlot: ReplySlot) {
         var state = self.subscriptions ?? SubscriptionState()
         defer { self.subscriptions = state.isIdle && state.links.isEmpty ? nil : state }
         let names = Array(command.arguments.dropFirst())
@@ -29,9 +26,9 @@ extension ClientSession {
         case "subscribe", "psubscribe":
             guard !names.isEmpty else {
                 replySlot.fillError(ProxyErrors.arity(name))
-                return true
+                return
             }
-            guard let link = self.classicSubscriberLink(&state, failing: replySlot) else { return true }
+            guard let link = self.classicSubscriberLink(&state, failing: replySlot) else { return }
             if name == "subscribe" { state.channels.formUnion(names) } else { state.patterns.formUnion(names) }
             state.expect(names.count, on: link, for: confirmation)
             link.send(RoutedRequest(wire: command.wire, slot: nil, target: .discard))
@@ -39,31 +36,34 @@ extension ClientSession {
         case "ssubscribe":
             guard case .command(_, let keys) = self.router.resolve(command), !names.isEmpty else {
                 replySlot.fillError(ProxyErrors.arity(name))
-                return true
+                return
             }
             guard !keys.spansSlots else {
                 replySlot.fillError(ProxyErrors.crossSlot)
-                return true
+                return
             }
             guard let master = self.router.master(for: keys.slot), let link = self.shardSubscriberLink(to: master, &state, failing: replySlot)
-            else { return true }
+            else { return }
             for channel in names { state.shardChannels[channel] = .some(master) }
             state.expect(names.count, on: link, for: confirmation)
             link.send(RoutedRequest(wire: command.wire, slot: keys.slot, target: .discard))
         case "unsubscribe", "punsubscribe", "sunsubscribe":
             self.unsubscribe(command, name: name, names: names, confirmation: confirmation, replySlot: replySlot, state: &state)
         case "ping":
-            guard let link = state.links.first else { return false }
+            guard let link = state.links.first else { preconditionFailure("Invalid state: PING planned for subscriber links there are not") }
             state.expect(1, on: link, for: confirmation)
             link.send(RoutedRequest(wire: command.wire, slot: nil, target: .discard))
-        case "reset", "quit":
-            self.subscriptions = nil
-            state.closeAll(reason: ProxyErrors.subscriberLinkClosed)
-            return false
         default:
-            replySlot.fillError(ProxyErrors.notAllowedWhileSubscribed(name))
+            preconditionFailure("Invalid state: \(name) planned as a subscription command")
         }
-        return true
+    }
+
+    /// `RESET` or `QUIT` while subscribed: every subscription and subscriber link goes; what was
+    /// owed is answered.
+    func leaveSubscriptions() {
+        var state = self.subscriptions ?? SubscriptionState()
+        self.subscriptions = nil
+        state.closeAll(reason: ProxyErrors.subscriberLinkClosed)
     }
 
     /// Sends an unsubscribe to the links that hold the names, expecting one confirmation per name

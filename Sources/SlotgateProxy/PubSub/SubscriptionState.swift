@@ -33,6 +33,11 @@ struct SubscriptionState {
         (self.classicLink.map { [$0] } ?? []) + Array(self.shardLinks.values) + Array(self.keyspaceLinks.values)
     }
 
+    /// Whether any subscriber link is open (without gathering them, as ``links`` does).
+    var hasLinks: Bool {
+        self.classicLink != nil || !self.shardLinks.isEmpty || !self.keyspaceLinks.isEmpty
+    }
+
     /// Whether the client is in subscribed mode: it has, or has asked for, a subscription.
     var isSubscribed: Bool {
         !self.channels.isEmpty || !self.patterns.isEmpty || !self.shardChannels.isEmpty

@@ -30,7 +30,7 @@ final class CommandCatalog {
             self.statIndex = statIndex
             self.isFastRoutable =
                 !ClientSession.handledNames.contains(spec.name) && spec.subcommands.isEmpty && CommandRole.of(spec.name) == nil
-                && !spec.needsKeyLookup && !ClientSession.mayBlock(spec) && !spec.keySpecs.isEmpty
+                && !spec.needsKeyLookup && !CommandPlanner.mayBlock(spec) && !spec.keySpecs.isEmpty
             self.singleKeyIndex = Self.singleKeyIndex(of: spec.keySpecs)
             if case .split(let merge, let keyStep) = CommandRole.of(spec.name) {
                 self.split = (merge, keyStep)

@@ -109,87 +109,68 @@ package final class LoopRouter {
 
     // MARK: - Routing
 
-    /// Decides where a client's command goes and sends it, or answers it with an error.
-    /// `spec` and `keys` are what ``resolve(_:)`` found for the command.
-    func dispatch(_ command: RESPCommand, spec: CommandSpec, keys: KeySlots, replySlot: ReplySlot) {
+    /// The way a client's command takes (see ``CommandPlanner``), from what the client is in the
+    /// middle of and what this loop knows of the cluster.
+    func plan(_ command: RESPCommand, name: String, session: CommandPlanner.SessionFacts) -> CommandPlan {
+        let planner = CommandPlanner(
+            view: self.view,
+            unavailableReason: self.unavailableReason,
+            authenticator: self.loop.settings.authenticator,
+            configSetBroadcast: self.loop.settings.configSetBroadcast,
+            identity: self.loop.shared.identity
+        )
+        return planner.plan(command, name: name, session: session, nodes: self)
+    }
+
+    /// Carries out a plan the cluster answers: sends the command where it goes, or answers it with
+    /// an error when the cluster has changed since it was planned.
+    func carryOut(_ plan: ClusterPlan, _ command: RESPCommand, replySlot: ReplySlot) {
         guard let view = self.view else {
             replySlot.fillError(ProxyErrors.noSlotMap(self.unavailableReason))
             return
         }
         let cluster = self.loop.clusterCommands!
-        switch CommandRole.of(spec.name) {
-        case nil where spec.needsKeyLookup:
-            self.lookUpKeys(of: command, replySlot: replySlot)
-        case nil:
-            // The common case: every key in one slot, sent to that slot's master as the client sent it.
-            if let key = keys.firstKey {
-                self.sampleHotKey { key }
+        let scripts = self.loop.shared.scripts
+        switch plan {
+        case .route(let slot, let readOnly, let hotKey, let script):
+            if let hotKey {
+                self.sampleHotKey { hotKey }
             }
-            self.route(command, keys: keys, readOnly: spec.isReadOnly, replySlot: replySlot)
-        case .split(let merge, let keyStep):
-            replySlot.commandClass = .split
+            if let script {
+                scripts.rememberEvaluated(script)
+            }
+            var request = RoutedRequest(wire: command.wire, slot: slot, target: .client(replySlot))
+            request.isReadOnly = readOnly
+            self.route(request)
+        case .lookUpKeys:
+            self.lookUpKeys(of: command, replySlot: replySlot)
+        case .split(let spec, let merge, let keyStep):
             cluster.split(command, wire: command.wire, spec: spec, merge: merge, keyStep: keyStep, replySlot: replySlot)
         case .broadcast(let merge):
-            replySlot.commandClass = .broadcast
             cluster.broadcast(command.wire, merge: merge, replySlot: replySlot, view: view)
+        case .scriptLoad(let body):
+            cluster.broadcast(command.wire, merge: .scriptLoaded(body: body, cache: scripts), replySlot: replySlot, view: view)
+        case .scriptExists(let shas):
+            cluster.broadcast(command.wire, merge: .scriptExists(shas: shas, cache: scripts), replySlot: replySlot, view: view)
+        case .scriptFlush:
+            scripts.forgetAll()
+            cluster.broadcast(command.wire, merge: .allOK, replySlot: replySlot, view: view)
         case .scan:
-            replySlot.commandClass = .broadcast
             cluster.scan(command, replySlot: replySlot, view: view)
         case .info:
-            replySlot.commandClass = .broadcast
             cluster.info(command, replySlot: replySlot, view: view)
-        case .configSet:
-            replySlot.commandClass = .broadcast
-            cluster.configSet(command, replySlot: replySlot, view: view)
+        case .configSet(let parameters):
+            cluster.configSet(command.wire, parameters: parameters, replySlot: replySlot, view: view)
         case .resetStatistics:
-            replySlot.commandClass = .broadcast
             cluster.resetStatistics(command.wire, replySlot: replySlot, view: view)
-        case .scriptRun:
-            self.loop.shared.scripts.rememberEvaluated(command.arguments[1])
-            self.route(command, keys: keys, readOnly: spec.isReadOnly, replySlot: replySlot)
-        case .scriptExists:
-            replySlot.commandClass = .broadcast
-            let shas = command.arguments.dropFirst(2).map { String(buffer: $0) }
-            cluster.broadcast(command.wire, merge: .scriptExists(shas: shas, cache: self.loop.shared.scripts), replySlot: replySlot, view: view)
-        case .scriptFlush:
-            replySlot.commandClass = .broadcast
-            self.loop.shared.scripts.forgetAll()
-            cluster.broadcast(command.wire, merge: .allOK, replySlot: replySlot, view: view)
+        case .killScript:
+            cluster.killScript(command, replySlot: replySlot, view: view)
         case .publish:
             guard let node = self.pubSubNode else {
                 replySlot.fillError(ProxyErrors.slotNotServed)
                 return
             }
             self.send(RoutedRequest(wire: command.wire, slot: nil, target: .client(replySlot)), to: node)
-        case .killScript:
-            replySlot.commandClass = .broadcast
-            cluster.killScript(command, replySlot: replySlot, view: view)
-        case .scriptLoad:
-            replySlot.commandClass = .broadcast
-            let merge = ReplyMerge.scriptLoaded(body: command.arguments[2], cache: self.loop.shared.scripts)
-            cluster.broadcast(command.wire, merge: merge, replySlot: replySlot, view: view)
-        case .clusterFacade:
-            replySlot.commandClass = .local
-            if let reply = ClusterFacade.answer(
-                command,
-                subcommand: spec.name,
-                address: self.loop.shared.identity.announcedAddress,
-                resp3: replySlot.usesRESP3
-            ) {
-                replySlot.fill(reply)
-            }
-        case .routedBySlotArgument:
-            guard let number = command.arguments[2].redisInteger else {
-                replySlot.fillError(ProxyErrors.notAnInteger)
-                return
-            }
-            guard let slot = HashSlot(rawValue: number) else {
-                replySlot.fillError(spec.name == "cluster|getkeysinslot" ? ProxyErrors.invalidSlotOrCount : ProxyErrors.invalidSlot)
-                return
-            }
-            self.route(RoutedRequest(wire: command.wire, slot: slot, target: .client(replySlot)))
-        case .refused(let reason):
-            replySlot.fillError(ProxyErrors.refused(spec.name.split(separator: "|").joined(separator: " ").uppercased(), reason))
         }
     }
 
@@ -370,6 +351,12 @@ package final class LoopRouter {
         } else {
             self.route(request)
         }
+    }
+}
+
+extension LoopRouter: PlanningNodes {
+    func isKnownDown(_ node: NodeAddress) -> Bool {
+        self.loop.links.isKnownDown(node)
     }
 }
 

@@ -10,24 +10,22 @@ import SlotgateRESP
 /// accepts them, the client's commands travel on node links that signed in as that user, shared
 /// with every client of the loop signed in the same way, so the nodes' own ACLs judge them.
 extension ClientSession {
-    /// Has the cluster check the user and password `command` gives; `false`, with nothing done,
-    /// when the command is malformed and gives none (Slotgate answers it as Redis would).
-    func signInThroughCluster(_ command: RESPCommand, name: String, replySlot: ReplySlot) -> Bool {
-        guard let (user, password) = ConnectionCommand.credentials(in: command, name: name) else { return false }
+    /// Has the cluster check the user and password `command` gives (`credentials`, read by the
+    /// planner; a malformed command that gives none is answered by Slotgate as Redis would).
+    func signInThroughCluster(_ command: RESPCommand, name: String, credentials: (user: ByteBuffer?, password: ByteBuffer), replySlot: ReplySlot) {
         guard let node = self.router.master(for: nil) else {
             replySlot.fillError(ProxyErrors.slotNotServed)
-            return true
+            return
         }
         let signIn = PassthroughSignIn(
             session: self,
             command: command,
             name: name,
             replySlot: replySlot,
-            authCommand: NodeLogins.authCommand(user: user, password: password)
+            authCommand: NodeLogins.authCommand(user: credentials.user, password: credentials.password)
         )
         self.passthroughSignIn = signIn
         signIn.start(at: node)
-        return true
     }
 
     /// The cluster's verdict on `signIn`: on `+OK` the command is answered as Slotgate answers

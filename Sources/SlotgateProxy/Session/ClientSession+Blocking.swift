@@ -11,39 +11,9 @@ import SlotgateRESP
 /// client has to itself, so a client waiting for a push never stalls the shared link. Commands the
 /// client sends meanwhile are held and run after it, in order, as Redis would run them.
 extension ClientSession {
-    /// Blocking commands that block only when given an option.
-    private static let blockingOnlyWithOption: [String: String] = ["xread": "block", "xreadgroup": "block"]
-    /// Commands that wait without the `blocking` flag. `WAIT` on a link of the client's own returns
-    /// once the replicas have what that link wrote (nothing), so it never stalls a shared link but
-    /// says little about the client's earlier writes, which went over shared links.
-    private static let waitingWithoutFlag: Set<String> = ["wait", "waitaof"]
-
-    /// Whether a command of `spec` may block (with some arguments, for `XREAD`).
-    static func mayBlock(_ spec: CommandSpec) -> Bool {
-        spec.flags.contains("blocking") || Self.waitingWithoutFlag.contains(spec.name)
-    }
-
-    /// Sends `command` (whose spec and keys the router resolved) on a link of its own if it is a
-    /// blocking command; `false` if it is not one.
-    func startBlocking(_ command: RESPCommand, spec: CommandSpec, keys: KeySlots, replySlot: ReplySlot) -> Bool {
-        guard Self.mayBlock(spec) else { return false }
-        if let option = Self.blockingOnlyWithOption[spec.name] {
-            guard command.arguments.contains(where: { String(buffer: $0).lowercased() == option }) else { return false }
-        }
-        guard !keys.spansSlots else {
-            replySlot.fillError(ProxyErrors.crossSlot)
-            return true
-        }
-        guard let master = self.router.master(for: keys.slot) else {
-            replySlot.fillError(ProxyErrors.slotNotServed)
-            return true
-        }
-        if self.parkIfUnreachable(master) { return true }
-        self.sendBlocking(RoutedRequest(wire: command.wire, slot: keys.slot, target: .client(replySlot)), to: master, asking: false)
-        return true
-    }
-
-    private func sendBlocking(_ request: RoutedRequest, to node: NodeAddress, asking: Bool) {
+    /// Sends a blocking command (see ``CommandPlan/blocking(slot:master:)``) on a link of the
+    /// client's own to `node`, after `ASKING` when a redirect said `ASK`.
+    func sendBlocking(_ request: RoutedRequest, to node: NodeAddress, asking: Bool) {
         guard let link = self.openExclusiveLink(to: node) else {
             request.target.deliverError(ProxyErrors.exclusiveLinksExhausted(self.loop.shared.exclusiveLinks))
             return

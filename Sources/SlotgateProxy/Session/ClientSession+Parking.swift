@@ -18,14 +18,29 @@ extension ClientSession {
         var deadline: NIODeadline
     }
 
+    /// When a command parked now would stop waiting: a parked command being tried again keeps its
+    /// own deadline; anything else gets the failover hold from now.
+    private var parkingDeadline: NIODeadline {
+        self.parkDeadline ?? .now() + self.loop.hold.duration
+    }
+
+    /// Whether a command may still wait for its node (its hold has time left).
+    var mayPark: Bool {
+        self.parkingDeadline > .now()
+    }
+
+    /// Parks the command being handled until `node` (or its successor) can take it.
+    func park(waitingFor node: NodeAddress) {
+        guard let current = self.handling else { preconditionFailure("Invalid state: parked with no command being handled") }
+        self.parked = ParkedCommand(command: current.command, replySlot: current.replySlot, deadline: self.parkingDeadline)
+        self.loop.hold.park(self, waitingFor: node)
+    }
+
     /// Parks the command being handled if `node` refused its last connection and the hold has
     /// time left; `true` when it was parked (the caller must then leave it untouched).
     func parkIfUnreachable(_ node: NodeAddress) -> Bool {
-        guard let current = self.handling, self.loop.links.isKnownDown(node) else { return false }
-        let deadline = self.parkDeadline ?? .now() + self.loop.hold.duration
-        guard deadline > .now() else { return false }
-        self.parked = ParkedCommand(command: current.command, replySlot: current.replySlot, deadline: deadline)
-        self.loop.hold.park(self, waitingFor: node)
+        guard self.handling != nil, self.loop.links.isKnownDown(node), self.mayPark else { return false }
+        self.park(waitingFor: node)
         return true
     }
 

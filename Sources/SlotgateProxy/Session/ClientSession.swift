@@ -209,7 +209,8 @@ package final class ClientSession: ChannelInboundHandler {
         self.process(command, replySlot: self.enterLine(command.wire, statIndex: index))
     }
 
-    /// Decides who answers a command that has its place in the line.
+    /// Runs a command that has its place in the line: the router plans its way (see
+    /// ``CommandPlanner``), and the session carries the plan out.
     func process(_ command: RESPCommand, replySlot slot: ReplySlot) {
         self.handling = (command, slot)
         defer { self.handling = nil }
@@ -231,73 +232,79 @@ package final class ClientSession: ChannelInboundHandler {
         if !self.connection.isAuthenticated && self.router.admitsAnonymousClients {
             self.connection.isAuthenticated = true
         }
-        guard self.connection.isAuthenticated || ["auth", "hello", "quit"].contains(name) else {
-            slot.fillError(ProxyErrors.noAuth)
-            return
-        }
-        if self.loop.settings.authenticator.enforcesACL {
-            if let denial = self.aclDenial(of: command) {
-                // As in Redis, a command refused inside MULTI aborts the transaction at EXEC.
-                self.transaction.refuse()
-                slot.fillError(denial)
-                return
-            }
-            if name == "acl" && self.transaction.isIdle {
-                slot.fill(self.aclAnswer(command))
-                return
-            }
-        }
-        if !self.transaction.isIdle || Self.transactionCommands.contains(name) {
-            slot.commandClass = .transaction
-            if self.handleTransactional(command, name: name, replySlot: slot) { return }
-            slot.commandClass = .routed
-        }
-        slot.commandClass = .pubsub
-        if self.handlePubSub(command, name: name, replySlot: slot) { return }
-        slot.commandClass = .local
-        switch LocalCommand.answer(command, name: name) {
-        case .reply(let bytes):
+        let plan = self.router.plan(command, name: name, session: self.planningFacts)
+        slot.commandClass = plan.commandClass
+        self.carryOut(plan, command, name: name, replySlot: slot)
+    }
+
+    /// What the client is in the middle of, for the planner.
+    private var planningFacts: CommandPlanner.SessionFacts {
+        CommandPlanner.SessionFacts(
+            isAuthenticated: self.connection.isAuthenticated,
+            user: self.connection.user,
+            usesRESP3: self.usesRESP3,
+            inTransaction: !self.transaction.isIdle,
+            inMulti: self.transaction.inMulti,
+            isSubscribed: self.subscriptions?.isSubscribed == true,
+            hasSubscriberLinks: self.subscriptions?.hasLinks == true,
+            clientID: self.clientID,
+            mayPark: self.mayPark
+        )
+    }
+
+    private func carryOut(_ plan: CommandPlan, _ command: RESPCommand, name: String, replySlot slot: ReplySlot) {
+        switch plan {
+        case .answer(let bytes, _):
             slot.fill(bytes)
-        case .replyAndClose(let bytes):
+        case .refuse(let message, _):
+            // As in Redis, a command refused inside MULTI aborts the transaction at EXEC.
+            self.transaction.refuse()
+            slot.fillError(message)
+        case .quit(let bytes):
+            self.leaveTransactionAndSubscriptions()
             self.lifecycle.stopTakingCommands()
             slot.fillAndClose(bytes)
-        case nil:
-            let authenticating = ConnectionCommand.isAuthenticationAttempt(command, name: name)
-            if authenticating,
-                let refusal = self.loop.shared.authFailures.refusal(
-                    for: self.clientHost,
-                    limit: self.loop.settings.authFailureLimit,
-                    now: self.loop.now
-                )
-            {
+        case .reset:
+            self.leaveTransactionAndSubscriptions()
+            self.answerConnectionCommand(command, name: name, replySlot: slot)
+        case .authenticate(let throughCluster):
+            if let refusal = self.loop.shared.authFailures.refusal(for: self.clientHost, limit: self.loop.settings.authFailureLimit, now: self.loop.now) {
                 slot.fillError(refusal)
-            } else if authenticating && self.loop.settings.authenticator.checkedByCluster && self.signInThroughCluster(command, name: name, replySlot: slot)
-            {
-                return
-            } else if self.answerConnectionCommand(command, name: name, replySlot: slot) {
-                return
-            } else if self.answerAboutAllClients(command, name: name, replySlot: slot) {
-                return
+            } else if let credentials = throughCluster {
+                self.signInThroughCluster(command, name: name, credentials: credentials, replySlot: slot)
             } else {
-                switch self.router.resolve(command) {
-                case .rejected(let message):
-                    slot.fillError(message)
-                case .command(let spec, let keys):
-                    slot.commandClass = .blocking
-                    if !self.startBlocking(command, spec: spec, keys: keys, replySlot: slot) {
-                        slot.commandClass = .routed
-                        self.router.dispatch(command, spec: spec, keys: keys, replySlot: slot)
-                    }
-                }
+                self.answerConnectionCommand(command, name: name, replySlot: slot)
             }
+        case .connection:
+            self.answerConnectionCommand(command, name: name, replySlot: slot)
+        case .allClients(let about):
+            self.answerAboutAllClients(about, replySlot: slot)
+        case .transaction:
+            self.handleTransactional(command, name: name, replySlot: slot)
+        case .pubSub:
+            self.handlePubSub(command, name: name, replySlot: slot)
+        case .blocking(let keySlot, let master):
+            self.sendBlocking(RoutedRequest(wire: command.wire, slot: keySlot, target: .client(slot)), to: master, asking: false)
+        case .park(let node):
+            self.park(waitingFor: node)
+        case .cluster(let clusterPlan):
+            self.router.carryOut(clusterPlan, command, replySlot: slot)
         }
     }
 
-    /// Answers a command about the client's own connection (see ``ConnectionCommand``); `false`
-    /// when `command` is none. A wrong password counts against the client's address. `login` is
+    /// `RESET` or `QUIT`: the transaction in progress is dropped (its link closed), and so are a
+    /// RESP2 subscriber's subscriptions.
+    private func leaveTransactionAndSubscriptions() {
+        self.transaction.reset()?.close()
+        if self.subscriptions?.isSubscribed == true && !self.usesRESP3 {
+            self.leaveSubscriptions()
+        }
+    }
+
+    /// Answers a command about the client's own connection (see ``ConnectionCommand``). A wrong password counts against the client's address. `login` is
     /// the user the cluster just accepted (`acl-mode passthrough`): once signed in, the client's
     /// commands travel as it.
-    func answerConnectionCommand(_ command: RESPCommand, name: String, replySlot: ReplySlot, signingInAs login: NodeLogins.ID? = nil) -> Bool {
+    func answerConnectionCommand(_ command: RESPCommand, name: String, replySlot: ReplySlot, signingInAs login: NodeLogins.ID? = nil) {
         guard
             let reply = ConnectionCommand.answer(
                 command,
@@ -306,7 +313,7 @@ package final class ClientSession: ChannelInboundHandler {
                 serverVersion: self.router.serverVersion,
                 authenticator: self.loop.settings.authenticator
             )
-        else { return false }
+        else { preconditionFailure("Invalid state: \(name) was planned as a connection command") }
         if reply.readableBytesView.starts(with: "-WRONGPASS".utf8) && ConnectionCommand.isAuthenticationAttempt(command, name: name) {
             self.loop.shared.authFailures.recordFailure(from: self.clientHost, now: self.loop.now)
         }
@@ -314,7 +321,6 @@ package final class ClientSession: ChannelInboundHandler {
             self.connection.nodeLogin = login
         }
         replySlot.fill(reply)
-        return true
     }
 
     package func channelReadComplete(context: ChannelHandlerContext) {

@@ -51,12 +51,23 @@ enum ConnectionCommand {
             state.user = "default"
             state.nodeLogin = nil
             reply.writeRESPSimpleString("RESET")
-        case "client" where arguments.count >= 2:
-            guard self.client(arguments, state: &state, into: &reply) else { return nil }
+        case "client":
+            guard let subcommand = ClientSubcommand(arguments) else { return nil }
+            self.client(subcommand, state: &state, into: &reply)
         default:
             return nil
         }
         return reply
+    }
+
+    /// Whether ``answer(_:name:state:serverVersion:authenticator:)`` answers `command`, decided
+    /// from its name and arguments alone, before anything changes.
+    static func handles(_ command: RESPCommand, name: String) -> Bool {
+        switch name {
+        case "hello", "auth", "readonly", "readwrite", "reset": return true
+        case "client": return ClientSubcommand(command.arguments) != nil
+        default: return false
+        }
     }
 
     /// `HELLO [protover [AUTH user pass] [SETNAME name]]`: RESP2 only until RESP3 arrives.
@@ -175,30 +186,30 @@ enum ConnectionCommand {
         }
     }
 
-    /// The `CLIENT` subcommands about the client's own connection; `false` for the others.
-    private static func client(_ arguments: [ByteBuffer], state: inout ConnectionState, into reply: inout ByteBuffer) -> Bool {
-        switch String(buffer: arguments[1]).lowercased() {
-        case "setname" where arguments.count == 3:
-            guard let name = ClientName(arguments[2]) else {
+    /// Carries out a `CLIENT` subcommand about the client's own connection.
+    private static func client(_ subcommand: ClientSubcommand, state: inout ConnectionState, into reply: inout ByteBuffer) {
+        switch subcommand {
+        case .setName(let bytes):
+            guard let name = ClientName(bytes) else {
                 reply.writeRESPError(ProxyErrors.badClientName)
-                return true
+                return
             }
             state.name = name.value
             reply.writeRESPSimpleString("OK")
-        case "getname" where arguments.count == 2:
+        case .getName:
             if let name = state.name {
                 reply.writeRESPBulkString(name)
             } else {
                 reply.writeRESPNull(resp3: state.usesRESP3)
             }
-        case "id" where arguments.count == 2:
+        case .id:
             reply.writeRESPInteger(state.id)
-        case "setinfo" where arguments.count == 4, "no-evict" where arguments.count == 3, "no-touch" where arguments.count == 3:
+        case .acceptedHint:
             // Library names, eviction and LRU hints concern the client's own connection, which is
             // Slotgate's; they are accepted and change nothing on the shared node links.
             reply.writeRESPSimpleString("OK")
-        case "reply" where arguments.count == 3:
-            switch String(buffer: arguments[2]).lowercased() {
+        case .reply(let mode):
+            switch mode {
             case "on":
                 state.replyMode = .on
                 reply.writeRESPSimpleString("OK")
@@ -209,10 +220,32 @@ enum ConnectionCommand {
             default:
                 reply.writeRESPError("ERR syntax error")
             }
-        default:
-            return false
         }
-        return true
+    }
+}
+
+/// The `CLIENT` subcommands about the client's own connection, read from the arguments.
+private enum ClientSubcommand {
+    case setName(ByteBuffer)
+    case getName
+    case id
+    /// `SETINFO`, `NO-EVICT`, `NO-TOUCH`: accepted, and nothing changes.
+    case acceptedHint
+    /// `REPLY ON|OFF|SKIP` (lower-cased; anything else is a syntax error).
+    case reply(String)
+
+    /// `nil` for the other `CLIENT` subcommands, or a wrong number of arguments.
+    init?(_ arguments: [ByteBuffer]) {
+        guard arguments.count >= 2 else { return nil }
+        switch String(buffer: arguments[1]).lowercased() {
+        case "setname" where arguments.count == 3: self = .setName(arguments[2])
+        case "getname" where arguments.count == 2: self = .getName
+        case "id" where arguments.count == 2: self = .id
+        case "setinfo" where arguments.count == 4, "no-evict" where arguments.count == 3, "no-touch" where arguments.count == 3:
+            self = .acceptedHint
+        case "reply" where arguments.count == 3: self = .reply(String(buffer: arguments[2]).lowercased())
+        default: return nil
+        }
     }
 }
 

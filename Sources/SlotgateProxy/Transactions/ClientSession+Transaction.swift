@@ -17,14 +17,14 @@ extension ClientSession {
     /// Commands that sign a connection in, refused inside `MULTI` (Redis would queue them).
     static let signInCommands: Set<String> = ["auth", "hello"]
 
-    /// Handles `command` as part of a transaction; `false` when it is an ordinary command after all
-    /// (no transaction, or `WATCH` without `MULTI` yet, where commands run at once as in Redis).
-    func handleTransactional(_ command: RESPCommand, name: String, replySlot: ReplySlot) -> Bool {
+    /// Handles a command the planner gave the transaction: `WATCH`, `MULTI`, `EXEC`, `DISCARD`,
+    /// `UNWATCH`, or any command inside `MULTI`.
+    func handleTransactional(_ command: RESPCommand, name: String, replySlot: ReplySlot) {
         switch name {
         case "watch":
             guard !self.transaction.inMulti else {
                 replySlot.fillError(ProxyErrors.watchInsideMulti)
-                return true
+                return
             }
             self.queue(command, replySlot: replySlot)
         case "multi":
@@ -45,14 +45,9 @@ extension ClientSession {
             case .send(let link, let slot):
                 link.send(RoutedRequest(wire: command.wire, slot: slot, target: .client(replySlot)))
             }
-        case "reset", "quit":
-            self.transaction.reset()?.close()
-            return false
         default:
-            guard self.transaction.inMulti else { return false }
             self.queue(command, replySlot: replySlot)
         }
-        return true
     }
 
     /// Sends a command of the transaction (or a `WATCH`) to its node, opening the link on the

@@ -9,17 +9,16 @@ import SlotgateRESP
 
 /// ACL users checked by Slotgate (`acl-mode proxy`): every command is checked against the client's
 /// user before anything runs it, and `ACL WHOAMI`, `ACL LIST` and `ACL CAT` describe Slotgate's
-/// users, not the nodes' (the nodes keep one user for Slotgate's links).
-extension ClientSession {
-    /// Redis's `NOPERM` error when the client's user may not run `command`, with its keys and
-    /// channels; `nil` when it may, or when Slotgate does not know the command (it is answered as
-    /// unknown later).
-    func aclDenial(of command: RESPCommand) -> String? {
-        guard let view = self.router.view, case .found(let spec) = view.commands.lookup(command.arguments) else { return nil }
-        guard let user = self.loop.settings.authenticator.users[self.connection.user] else {
+/// users, not the nodes' (the nodes keep one user for Slotgate's links). Pure: the planner asks it.
+enum ACLCheck {
+    /// Redis's `NOPERM` error when `user` may not run `command`, with its keys and channels; `nil`
+    /// when it may, or when Slotgate does not know the command (it is answered as unknown later).
+    static func denial(of command: RESPCommand, user: String, authenticator: ClientAuthenticator, table: CommandTable) -> String? {
+        guard case .found(let spec) = table.lookup(command.arguments) else { return nil }
+        guard let user = authenticator.users[user] else {
             return ACLDenial.command(spec.name).message
         }
-        let aclCommand = ACLCommand(spec, in: view.commands)
+        let aclCommand = ACLCommand(spec, in: table)
         guard !aclCommand.isExempt else { return nil }
         var keys: [(key: ByteBuffer, access: KeySpec.Access)] = []
         for keySpec in spec.keySpecs where !keySpec.isFlaggedNotKey {
@@ -28,16 +27,16 @@ extension ClientSession {
         return user.authorize(aclCommand, keys: keys, channels: aclCommand.channels(in: command.arguments))?.message
     }
 
-    /// `ACL WHOAMI`, `ACL LIST` and `ACL CAT [category]` from Slotgate's users; `nil` for other
-    /// subcommands, which Slotgate refuses, as the nodes' users are not the clients'.
-    func aclAnswer(_ command: RESPCommand) -> ByteBuffer {
+    /// `ACL WHOAMI`, `ACL LIST` and `ACL CAT [category]` from Slotgate's users; the other
+    /// subcommands are refused, as the nodes' users are not the clients'.
+    static func answer(_ command: RESPCommand, user: String, authenticator: ClientAuthenticator, table: CommandTable?) -> ByteBuffer {
         var reply = ByteBuffer()
         let subcommand = command.arguments.count > 1 ? command.argumentString(1).lowercased() : ""
         switch (subcommand, command.arguments.count) {
         case ("whoami", 2):
-            reply.writeRESPBulkString(self.connection.user)
+            reply.writeRESPBulkString(user)
         case ("list", 2):
-            let entries = self.loop.settings.authenticator.users.values.sorted { $0.name < $1.name }.map(\.aclListEntry)
+            let entries = authenticator.users.values.sorted { $0.name < $1.name }.map(\.aclListEntry)
             reply.writeRESPArrayHeader(count: entries.count)
             entries.forEach { reply.writeRESPBulkString($0) }
         case ("cat", 2):
@@ -45,7 +44,7 @@ extension ClientSession {
             ACLCategory.all.forEach { reply.writeRESPBulkString($0) }
         case ("cat", 3):
             let category = command.argumentString(2)
-            guard let table = self.router.view?.commands, let names = ACLCategory.commands(in: category.lowercased(), of: table) else {
+            guard let table, let names = ACLCategory.commands(in: category.lowercased(), of: table) else {
                 reply.writeRESPError("ERR Unknown category '\(category)'")
                 return reply
             }
