@@ -178,58 +178,12 @@ struct TransactionStateMachine<Link: AnyObject> {
         }
     }
 
-    enum PerSlotStep {
-        /// The command goes on the transaction's link (or picks its node).
-        case onLink
-        /// A multi-key command over several slots: split it (``queueSplit(_:merge:)``).
-        case split
-        /// Kept in Slotgate for its slot's group (``keep(_:for:)``).
-        case keep(HashSlot)
-    }
-
-    /// Under `per-slot`, where a queued command whose keys are in `slot` goes. `splits` tells
-    /// whether the command can be split by slot when its keys span slots.
-    func perSlotStep(slot: HashSlot?, spansSlots: Bool, splits: Bool) -> PerSlotStep {
-        guard case .queuing(let queue) = self.state, let perSlot = queue.perSlot else { return .onLink }
-        if spansSlots {
-            return splits ? .split : .onLink
-        }
-        guard let slot else { return .onLink }
-        if let node = queue.node {
-            return slot != node.slot ? .keep(slot) : .onLink
-        }
-        return perSlot.hasOtherSlots ? .keep(slot) : .onLink
-    }
-
-    /// Keeps a command for `slot`'s group; Slotgate answers `+QUEUED`.
-    mutating func keep(_ wire: ByteBuffer, for slot: HashSlot) {
-        guard case .queuing(var queue) = self.state else { preconditionFailure("Invalid state: kept a command outside MULTI") }
-        queue.queued += 1
-        queue.perSlot!.queue(wire, in: slot)
+    /// Changes the queue between `MULTI` and `EXEC`; the per-slot events (`+PerSlot`) go through it.
+    mutating func changeQueue<Result>(_ change: (inout Queue) -> Result) -> Result {
+        guard case .queuing(var queue) = self.state else { preconditionFailure("Invalid state: queued outside MULTI (\(self.state))") }
+        let result = change(&queue)
         self.state = .queuing(queue)
-    }
-
-    /// A multi-key command split by slot: the part in the link's slot goes on the link (the
-    /// returned requests), the others wait in their groups; `EXEC` merges the parts' replies.
-    mutating func queueSplit(_ parts: [(wire: ByteBuffer, slot: HashSlot)], merge: ReplyMerge) -> [(Link, RoutedRequest)] {
-        guard case .queuing(var queue) = self.state else { preconditionFailure("Invalid state: split a command outside MULTI") }
-        var onLink: [(Link, RoutedRequest)] = []
-        var places: [PerSlotQueue.Place] = []
-        for part in parts {
-            if var node = queue.node, part.slot == node.slot {
-                let request = RoutedRequest(wire: part.wire, slot: part.slot, target: .discard)
-                node.replayable?.append(request)
-                queue.node = node
-                onLink.append((node.link, request))
-                places.append(queue.perSlot!.placeOnLink())
-            } else {
-                places.append(queue.perSlot!.place(part.wire, in: part.slot))
-            }
-        }
-        queue.perSlot!.record(.merged(merge, places))
-        queue.queued += 1
-        self.state = .queuing(queue)
-        return onLink
+        return result
     }
 
     /// Whether keys in `slot` may join the transaction: its node has not been picked, or serves
@@ -385,19 +339,6 @@ struct TransactionStateMachine<Link: AnyObject> {
         guard case .queuing(let queue) = self.state else { preconditionFailure("Invalid state: a per-slot EXEC outside MULTI") }
         self.state = .ending(Ending(node: queue.node, exec: exec, queued: queue.queued))
         return queue.node.map { ($0.link, $0.slot) }
-    }
-
-    /// Whether only keyless commands were queued and no node picked yet: `EXEC` needs a link to
-    /// any master for them.
-    var awaitsNodeForKeylessCommands: Bool {
-        if case .queuing(let queue) = self.state { return queue.node == nil && !queue.deferred.isEmpty }
-        return false
-    }
-
-    /// The transaction's watches, if any (it began with `WATCH`), held on its link.
-    var watched: Bool {
-        if case .queuing(let queue) = self.state { return queue.watched }
-        return false
     }
 
     enum UnwatchAction {
