@@ -7,7 +7,7 @@
 #   bash deploy/bench.sh [--rounds R] [--cases LIST] [--requests N] [--threads LIST]
 #                        [--peer NAME:PORT [--peer-pid PID]] [--idle-clients N]
 #                        [--settle all|last|off] [--tx-seconds S] [--base-port N]
-#                        [--proxy-port N] [--cluster-running]
+#                        [--proxy-port N] [--cluster-running] [--baseline PATH]
 #
 #   --rounds R         rounds (default 3). Each round runs every case against every target,
 #                      one after the other; the order of the targets alternates between
@@ -32,6 +32,10 @@
 #   --tx-seconds S     length of each multi-exec run in seconds (default 5)
 #   --base-port N      cluster nodes on N..N+5, bus ports +10000 (default 7100)
 #   --proxy-port N     port of the (first) slotgate (default 7877)
+#   --baseline PATH    also start the slotgate binary at PATH (e.g. one built before a change)
+#                      beside the first, as target "slotgate-before" (same --threads as the
+#                      first, the next free proxy port), so a change is measured before and
+#                      after in one run; the tables gain slotgate/slotgate-before columns
 #   --cluster-running  use the cluster already running on --base-port (e.g. started with
 #                      deploy/local-cluster.sh start --base-port N --dir DIR) instead of
 #                      starting a fresh one, and leave it running. A peer has to be started
@@ -172,7 +176,9 @@ CLK_TCK=$(getconf CLK_TCK)
 CASES=()
 THREADS=()
 SG_LABELS=()        # one per --threads value
-declare -A SG_THREADS=() SG_PORT=() SG_PID=()
+declare -A SG_THREADS=() SG_PORT=() SG_PID=() SG_BIN=()
+BASELINE_BIN=""      # --baseline
+BASELINE_LABEL=slotgate-before
 PEER_LABEL=""
 PEER_PORT=""
 TARGETS=()          # direct, the slotgates, the peer
@@ -225,6 +231,7 @@ parse_args() {
       --tx-seconds) need_uint "$1" "$2"; TX_SECONDS=$2 ;;
       --base-port) need_uint "$1" "$2"; BASE_PORT=$2 ;;
       --proxy-port) need_uint "$1" "$2"; PROXY_PORT=$2 ;;
+      --baseline) BASELINE_BIN=$2 ;;
       *) die "unknown option '$1' (see --help)" ;;
     esac
     shift 2
@@ -233,6 +240,7 @@ parse_args() {
     die "--base-port must be in 1024..$((65535 - 10000 - 5))"
   parse_cases
   parse_threads
+  parse_baseline
   parse_peer
   [[ -n "$PEER_ARG" || -z "$PEER_PID_ARG" ]] || die "--peer-pid needs --peer"
 }
@@ -268,6 +276,21 @@ parse_threads() {
       die "slotgate port ${SG_PORT[$label]} collides with the node ports"
     fi
   done
+}
+
+# --baseline: a second slotgate, from another binary, beside the first --threads value's.
+parse_baseline() {
+  [[ -n "$BASELINE_BIN" ]] || return 0
+  [[ -x "$BASELINE_BIN" ]] || die "--baseline $BASELINE_BIN is not an executable file"
+  local first=${SG_LABELS[0]}
+  SG_LABELS+=("$BASELINE_LABEL")
+  SG_THREADS[$BASELINE_LABEL]=${SG_THREADS[$first]}
+  SG_PORT[$BASELINE_LABEL]=$((PROXY_PORT + ${#SG_LABELS[@]} - 1))
+  SG_BIN[$BASELINE_LABEL]=$BASELINE_BIN
+  ((SG_PORT[$BASELINE_LABEL] <= 65535)) || die "--proxy-port too high"
+  if ((SG_PORT[$BASELINE_LABEL] >= BASE_PORT && SG_PORT[$BASELINE_LABEL] <= BASE_PORT + 5)); then
+    die "slotgate port ${SG_PORT[$BASELINE_LABEL]} collides with the node ports"
+  fi
 }
 
 parse_peer() {
@@ -580,7 +603,7 @@ admin-port 0
 maxclients $maxclients
 CONF
   log "starting $label (--threads ${SG_THREADS[$label]}) on 127.0.0.1:$port (log: $RUN_DIR/$label.log)"
-  "$PROXY_BIN" --config "$conf" </dev/null >>"$RUN_DIR/$label.log" 2>&1 &
+  "${SG_BIN[$label]:-$PROXY_BIN}" --config "$conf" </dev/null >>"$RUN_DIR/$label.log" 2>&1 &
   SG_PID[$label]=$!
   local deadline=$((SECONDS + READY_TIMEOUT_S))
   until proxy_says "$port" PONG ping && proxy_says "$port" OK set bench:probe 1; do
@@ -901,6 +924,9 @@ print_setup() {
   echo "Cluster: ${#MASTER_PORTS[@]} masters (ports ${MASTER_PORTS[*]}) with their replicas," \
     "base port $BASE_PORT, $cluster."
   echo "Slotgate: $PROXY_BIN (version $("$PROXY_BIN" --version 2>/dev/null | head -n 1)); $sgs."
+  if [[ -n "$BASELINE_BIN" ]]; then
+    echo "Baseline: $BASELINE_LABEL = $BASELINE_BIN (version $("$BASELINE_BIN" --version 2>/dev/null | head -n 1))."
+  fi
   if [[ -n "$PEER_LABEL" ]]; then
     echo "Peer: $PEER_LABEL on :$PEER_PORT, PID ${TARGET_PID[$PEER_LABEL]}" \
       "($(tr '\0' ' ' <"/proc/${TARGET_PID[$PEER_LABEL]}/cmdline" 2>/dev/null | cut -c1-120)), already running."
@@ -920,6 +946,9 @@ print_main_table() {
     head+=" $label rps | $label req/CPU-s | $label p99 ms |"
     sep+=" ---: | ---: | ---: |"
   done
+  if [[ -n "$BASELINE_BIN" ]]; then
+    head+=" ${SG_LABELS[0]}/$BASELINE_LABEL rps | ${SG_LABELS[0]}/$BASELINE_LABEL req/CPU-s |"; sep+=" ---: | ---: |"
+  fi
   for label in "${SG_LABELS[@]}"; do
     head+=" $label/direct rps |"; sep+=" ---: |"
     if [[ -n "$PEER_LABEL" ]]; then
@@ -938,6 +967,11 @@ print_main_table() {
     for label in "${PROXIES[@]}"; do
       row+=" $(med RES_RPS "$name|$label") | $(med RES_CPU "$name|$label") | $(med RES_P99 "$name|$label" 3) |"
     done
+    if [[ -n "$BASELINE_BIN" ]]; then
+      label=${SG_LABELS[0]}
+      row+=" $(ratio "$(med RES_RPS "$name|$label")" "$(med RES_RPS "$name|$BASELINE_LABEL")") |"
+      row+=" $(ratio "$(med RES_CPU "$name|$label")" "$(med RES_CPU "$name|$BASELINE_LABEL")") |"
+    fi
     for label in "${SG_LABELS[@]}"; do
       s=$(med RES_RPS "$name|$label")
       row+=" $(ratio "$s" "$d") |"
