@@ -33,7 +33,7 @@ enum CommandRole {
     /// `PUBLISH`: to the master that holds Slotgate's subscriptions (see `LoopRouter.pubSubNode`).
     case publish
     /// `SCRIPT KILL`, `FUNCTION KILL`: to every master, on connections of their own (see
-    /// `LoopRouter+ScriptKill`).
+    /// `ClusterCommands+ScriptKill`).
     case killScript
     /// A `CLUSTER` subcommand answered by Slotgate, which presents itself as a one-node cluster.
     case clusterFacade

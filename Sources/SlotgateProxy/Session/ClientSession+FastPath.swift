@@ -37,7 +37,7 @@ extension ClientSession {
         return true
     }
 
-    /// Splits `request` by slot on the fast path (see ``LoopRouter/split(_:wire:spec:merge:keyStep:replySlot:)``);
+    /// Splits `request` by slot on the fast path (see ``ClusterCommands/split(_:wire:spec:merge:keyStep:replySlot:)``);
     /// `false`, with nothing done, when its argument count is wrong.
     func splitFast(_ request: RESPRequest, _ entry: CommandCatalog.Entry) -> Bool {
         guard let (merge, keyStep) = entry.split, entry.spec.acceptsArgumentCount(request.argumentCount) else { return false }

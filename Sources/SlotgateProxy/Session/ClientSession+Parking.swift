@@ -49,7 +49,7 @@ extension ClientSession {
         self.parked.map { $0.deadline <= .now() } ?? false
     }
 
-    /// Handles the parked command again (the router's tick or a new map); what was held behind it
+    /// Handles the parked command again (the loop's tick or a new map); what was held behind it
     /// follows once it is on its way.
     func retryParked() {
         guard let parked = self.parked, self.lifecycle.isOpen else { return }

@@ -88,7 +88,7 @@ package final class ClientSession: ChannelInboundHandler {
     var clientID: Int { self.connection.id }
     var usesRESP3: Bool { self.connection.usesRESP3 }
     /// The user the client's commands travel as: the one it signed in as through the cluster
-    /// (`acl-mode passthrough`), else the router's default.
+    /// (`acl-mode passthrough`), else the loop's default (see ``NodeLinks/clientsDefaultLogin``).
     var nodeLogin: NodeLogins.ID { self.connection.nodeLogin ?? self.loop.links.clientsDefaultLogin }
     var remoteAddress: String { self.connection.remoteAddress }
 

@@ -25,7 +25,7 @@ enum FastPathBenchmarks {
             }
             try harness.close()
         }
-        // The router's end-of-turn flush task alone, scheduled as `LoopRouter.scheduleFlush`
+        // The loop's end-of-turn flush task alone, scheduled as `TurnFlush.schedule`
         // schedules it, and run. The harness pays it once per command; a real event loop once per
         // turn, for every read of that turn.
         Benchmark("Fast path floor: one end-of-turn task on the embedded loop", configuration: .init(scalingFactor: .kilo)) { benchmark in

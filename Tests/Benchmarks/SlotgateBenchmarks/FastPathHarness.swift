@@ -16,7 +16,7 @@ import SlotgateRESP
 /// reply goes back out to the client.
 ///
 /// Both channels end in a ``WireSink``. The node's reply is fed to the link as soon as the
-/// request is sent, and the loop then runs once: the router's end-of-turn flush writes the
+/// request is sent, and the loop then runs once: the loop's end-of-turn flush writes the
 /// request to the node and the reply to the client, as if both reads came in the same loop turn.
 /// Everything is made, used and ended on one thread, as the embedded loop requires.
 final class FastPathHarness {
