@@ -41,7 +41,7 @@ extension ClientSession {
             signIn.replySlot.fill(verdict.bytes)
         } else {
             let login = self.loop.links.login(signingInWith: signIn.authCommand)
-            _ = self.answerConnectionCommand(signIn.command, name: signIn.name, replySlot: signIn.replySlot, signingInAs: login)
+            self.answerConnectionCommand(signIn.command, name: signIn.name, replySlot: signIn.replySlot, signingInAs: login)
         }
         self.runHeldCommands()
     }
