@@ -252,24 +252,10 @@ struct TransactionStateMachine<Link: AnyObject> {
     /// `request` goes on the transaction's link: remembered while the transaction may move.
     /// Returns the link to send it on.
     mutating func send(_ request: RoutedRequest) -> Link {
-        switch self.state {
-        case .watching(let node, _):
-            return node.link
-        case .queuing(var queue):
-            guard var node = queue.node else { preconditionFailure("Invalid state: sent before the link opened") }
-            node.replayable?.append(request)
-            queue.node = node
-            self.state = .queuing(queue)
-            return node.link
-        case .ending(var ending):
-            guard var node = ending.node else { preconditionFailure("Invalid state: sent an end without a link") }
-            node.replayable?.append(request)
-            ending.node = node
-            self.state = .ending(ending)
-            return node.link
-        case .idle, .broken:
-            preconditionFailure("Invalid state: sent while \(self.state)")
-        }
+        guard var node = self.node else { preconditionFailure("Invalid state: sent with no link while \(self.state)") }
+        node.replayable?.append(request)
+        self.setNode(node)
+        return node.link
     }
 
     // MARK: - EXEC, DISCARD, UNWATCH, RESET
