@@ -7,14 +7,15 @@ import NIOCore
 import SlotgateCluster
 import SlotgateRESP
 
-/// One client connection: cuts its bytes into requests, hands them to the loop's router (or, for
-/// transactions and blocking commands, to a node link of its own), and writes the replies back
-/// strictly in request order.
+/// One client connection: cuts its bytes into requests, has the loop's router plan each one (see
+/// ``CommandPlanner``) and carries the plan out — on the loop's shared node links, or, for
+/// transactions, blocking commands and subscriptions, on node links of its own — and writes the
+/// replies back strictly in request order.
 ///
 /// Every request gets a place at the back of the ``ReplyLine``; filled places leave from the
 /// front. Most requests take the fast path (see `ClientSession+FastPath`): straight to a shared
-/// node link, with no allocation of their own. Writes are not flushed one by one: the router
-/// flushes each touched session once per loop turn. A protocol error is answered in line, after
+/// node link, with no allocation of their own. Writes are not flushed one by one: the loop's
+/// ``TurnFlush`` flushes each touched session once per loop turn. A protocol error is answered in line, after
 /// the replies owed before it, and then the connection is closed, as Redis does.
 package final class ClientSession: ChannelInboundHandler {
     package typealias InboundIn = ByteBuffer
