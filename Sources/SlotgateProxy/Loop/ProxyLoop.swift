@@ -35,13 +35,16 @@ package final class ProxyLoop {
     /// Housekeeping ticks so far.
     private var ticks = 0
 
-    // The parts, made right after the loop itself (each keeps the loop to reach the others).
+    /// Counts every reply to a client; it needs no part of the loop to be made.
+    let commandLog = CommandLog()
+    // The parts, made right after the loop itself (each keeps the loop to reach the others). The
+    // hot path reaches them through references of its own (the session's router, the router's
+    // links, a link's router), never through these, whose reads cost a reference count each.
     package private(set) var router: LoopRouter!
     package private(set) var links: NodeLinks!
     private(set) var clients: LoopClients!
     private(set) var hold: FailoverHold!
     private(set) var clusterCommands: ClusterCommands!
-    private(set) var commandLog: CommandLog!
 
     package init(eventLoop: any EventLoop, settings: RouterSettings, monitor: TopologyMonitor, shared: ProxyShared, logger: Logger) {
         self.eventLoop = eventLoop
@@ -53,9 +56,8 @@ package final class ProxyLoop {
         self.links = NodeLinks(loop: self)
         self.clients = LoopClients(loop: self)
         self.hold = FailoverHold(loop: self)
-        self.router = LoopRouter(loop: self)
+        self.router = LoopRouter(loop: self, links: self.links)
         self.clusterCommands = ClusterCommands(loop: self)
-        self.commandLog = CommandLog(loop: self)
     }
 
     /// Reads the clock for the burst of work that starts now (see ``now``).

@@ -29,21 +29,22 @@ package final class NodeLink {
     private enum Owner {
         /// A shared link: the loop's router.
         case router
-        /// An exclusive link held by a client's session (or a passthrough sign-in), which may go
-        /// first.
-        case client(WeakOwner)
+        /// An exclusive link held by a client's session (or a passthrough sign-in), ``client``,
+        /// which may go first.
+        case client
         /// An exclusive link waiting in the pool for its next session; the router hears of its end.
         case pool
-    }
-
-    private struct WeakOwner {
-        weak var value: (any NodeLinkOwner)?
     }
 
     let address: NodeAddress
     /// The loop outlives every link it opens, so it is held without reference counting.
     private unowned(unsafe) let loop: ProxyLoop
+    /// The loop's router, which hears of the replies on shared links; held like the loop.
+    private unowned(unsafe) let router: LoopRouter
     private var owner: Owner
+    /// The client holding an exclusive link (kept apart from ``owner`` so that the hot path's
+    /// switch over the owner touches no weak reference).
+    private weak var client: (any NodeLinkOwner)?
     private var state = NodeLinkStateMachine<ChannelHandlerContext>()
     /// The node's id for this connection (`CLIENT ID`), once a blocking command asked for it, so
     /// that `CLIENT UNBLOCK` can name it to the node.
@@ -80,7 +81,13 @@ package final class NodeLink {
     ) {
         self.address = address
         self.loop = loop
-        self.owner = owner === loop.router ? .router : .client(WeakOwner(value: owner))
+        self.router = loop.router
+        if owner === loop.router {
+            self.owner = .router
+        } else {
+            self.owner = .client
+            self.client = owner
+        }
         self.carriesPushes = carriesPushes
         self.resp3 = resp3
         self.login = login
@@ -91,14 +98,15 @@ package final class NodeLink {
     /// Who hears of the link's replies and of its end now.
     private var currentOwner: (any NodeLinkOwner)? {
         switch self.owner {
-        case .router, .pool: return self.loop.router
-        case .client(let weak): return weak.value
+        case .router, .pool: return self.router
+        case .client: return self.client
         }
     }
 
     /// Hands an exclusive link to `session`, or back to the pool (`nil`).
     func assign(to session: (any NodeLinkOwner)?) {
-        self.owner = session.map { .client(WeakOwner(value: $0)) } ?? .pool
+        self.client = session
+        self.owner = session == nil ? .pool : .client
     }
 
     /// Whether the link can serve another session: connected, open, nothing in flight.
@@ -263,6 +271,7 @@ package final class NodeLink {
     }
 
     /// A reply to a request (or, on a subscriber link, a frame): to the owner.
+    @inline(__always)
     private func deliver(_ reply: FramedReply, now: NIODeadline) throws(RESPReplyFramingError) {
         if self.carriesPushes {
             self.currentOwner?.link(self, pushed: reply)
@@ -274,8 +283,8 @@ package final class NodeLink {
         self.nodeStats.requests += 1
         self.nodeStats.latency.record(microseconds: (now - request.sentAt).nanoseconds / 1000)
         switch self.owner {
-        case .router: self.loop.router.link(self, received: reply, for: request)
-        case .client(let weak): weak.value?.link(self, received: reply, for: request)
+        case .router: self.router.link(self, received: reply, for: request)
+        case .client: self.client?.link(self, received: reply, for: request)
         case .pool: break
         }
     }
@@ -371,11 +380,13 @@ package final class NodeLinkHandler: ChannelInboundHandler {
     package typealias OutboundOut = ByteBuffer
 
     private let link: NodeLink
-    private let flush: TurnFlush
+    /// Held strongly: the link refers to its loop without reference counting, so the loop must
+    /// outlive the channel.
+    private let loop: ProxyLoop
 
     package init(link: NodeLink, loop: ProxyLoop) {
         self.link = link
-        self.flush = loop.flush
+        self.loop = loop
     }
 
     package func channelActive(context: ChannelHandlerContext) {
@@ -388,12 +399,12 @@ package final class NodeLinkHandler: ChannelInboundHandler {
     }
 
     package func channelReadComplete(context: ChannelHandlerContext) {
-        self.flush.schedule()
+        self.loop.flush.schedule()
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
         self.link.disconnected()
-        self.flush.schedule()
+        self.loop.flush.schedule()
         context.fireChannelInactive()
     }
 

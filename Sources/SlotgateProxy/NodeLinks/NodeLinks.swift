@@ -102,9 +102,13 @@ package final class NodeLinks {
 
     /// The open shared link of Slotgate's own user to the master of shard `shard`, in the
     /// protocol asked for; `nil` when there is none yet.
+    @inline(__always)
     func masterLink(shard: Int, resp3: Bool) -> NodeLink? {
-        let links = resp3 ? self.masterLinks.resp3 : self.masterLinks.resp2
-        return shard < links.count ? links[shard] : nil
+        // Subscripted where they are, not copied out: a copy would cost a reference count per request.
+        if resp3 {
+            return shard < self.masterLinks.resp3.count ? self.masterLinks.resp3[shard] : nil
+        }
+        return shard < self.masterLinks.resp2.count ? self.masterLinks.resp2[shard] : nil
     }
 
     /// A new view: its masters are the ones the fast path indexes, and nodes that left the map

@@ -27,9 +27,9 @@ final class FailoverHold {
     /// How long a request may wait for an unreachable node: the configured `failover-hold`, or by
     /// default the cluster's own node timeout plus time for an election.
     var duration: TimeAmount {
-        let settings = self.loop.settings
-        if let configured = settings.failoverHold { return configured }
-        return TimeAmount(self.loop.router.view?.nodeTimeout ?? .seconds(15)) + settings.electionAllowance
+        if let configured = self.loop.settings.failoverHold { return configured }
+        let allowance = self.loop.settings.electionAllowance
+        return TimeAmount(self.loop.router.view?.nodeTimeout ?? .seconds(15)) + allowance
     }
 
     /// How many requests wait.

@@ -11,17 +11,17 @@ extension LoopRouter {
     func readNode(for slot: HashSlot) -> NodeAddress? {
         guard let view = self.view, let shardIndex = view.slotMap.shardIndex(for: slot) else { return nil }
         let shard = view.slotMap.shards[shardIndex]
-        let healthy = view.readTargets.healthyReplicas[shardIndex].filter { !self.loop.links.isBackingOff(from: $0) }
+        let healthy = view.readTargets.healthyReplicas[shardIndex].filter { !self.links.isBackingOff(from: $0) }
         switch self.loop.settings.readPolicy {
         case .master:
             return shard.master
         case .preferReplica:
             return self.nextOf(healthy) ?? shard.master
         case .replica:
-            return self.nextOf(healthy) ?? self.nextOf(shard.replicas.filter { !self.loop.links.isBackingOff(from: $0) }) ?? shard.master
+            return self.nextOf(healthy) ?? self.nextOf(shard.replicas.filter { !self.links.isBackingOff(from: $0) }) ?? shard.master
         case .nearest:
             let nearest = view.readTargets.nearest[shardIndex]
-            return self.loop.links.isBackingOff(from: nearest) ? shard.master : nearest
+            return self.links.isBackingOff(from: nearest) ? shard.master : nearest
         }
     }
 

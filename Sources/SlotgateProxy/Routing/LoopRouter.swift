@@ -18,6 +18,8 @@ import SlotgateRESP
 /// reached; it owns the shared links' replies (see ``NodeLinkOwner``).
 package final class LoopRouter {
     unowned(unsafe) let loop: ProxyLoop
+    /// The loop's node links, which routing asks for a link on every request.
+    unowned(unsafe) let links: NodeLinks
     package private(set) var view: ClusterView?
     /// The view's commands as the fast path looks them up; rebuilt when a view brings a new table.
     private(set) var catalog: CommandCatalog?
@@ -30,8 +32,9 @@ package final class LoopRouter {
     /// Turn counter spreading reads over replicas (see `LoopRouter+ReadFrom`).
     var nextReadReplica = 0
 
-    init(loop: ProxyLoop) {
+    init(loop: ProxyLoop, links: NodeLinks) {
         self.loop = loop
+        self.links = links
     }
 
     /// Takes a new view from the topology monitor.
@@ -228,7 +231,7 @@ package final class LoopRouter {
     /// need be; the request waits in the failover hold while the node cannot be reached.
     func send(_ request: RoutedRequest, to node: NodeAddress) {
         let key = NodeLinks.Key(node: node, resp3: request.resp3, login: request.login)
-        if let link = self.loop.links.shared(for: key) {
+        if let link = self.links.shared(for: key) {
             let limit = self.loop.settings.maxInFlightPerNode
             guard limit == 0 || link.inFlightCount < limit else {
                 request.target.deliverError(ProxyErrors.tooManyInFlight(node, limit))
@@ -237,21 +240,22 @@ package final class LoopRouter {
             link.send(request)
             return
         }
-        if self.loop.hold.isHolding(for: node) || self.loop.links.isBackingOff(from: node) {
+        if self.loop.hold.isHolding(for: node) || self.links.isBackingOff(from: node) {
             self.loop.hold.hold(request, for: node)
             return
         }
-        self.loop.links.openShared(key).send(request)
+        self.links.openShared(key).send(request)
     }
 
     /// The shared link the fast path may send a command for `slot` on: open, to the slot's master,
     /// in the client's protocol, not over the in-flight cap, and only when reads need no replica
     /// choice. `nil` sends the command the slow way, which handles every other case.
+    /// The settings are read, field by field, before anything is called: a copy of them, or a read
+    /// across a call, would cost a reference count per field that has one, on every request.
     func fastLink(for slot: HashSlot, resp3: Bool, readOnly: Bool) -> NodeLink? {
-        let settings = self.loop.settings
-        guard !readOnly || settings.readPolicy == .master else { return nil }
-        guard let link = self.loop.links.masterLink(shard: self.shardIndex(of: slot), resp3: resp3) else { return nil }
-        let limit = settings.maxInFlightPerNode
+        if readOnly && self.loop.settings.readPolicy != .master { return nil }
+        let limit = self.loop.settings.maxInFlightPerNode
+        guard let link = self.links.masterLink(shard: self.shardIndex(of: slot), resp3: resp3) else { return nil }
         guard limit == 0 || link.inFlightCount < limit else { return nil }
         return link
     }
@@ -356,7 +360,7 @@ package final class LoopRouter {
 
 extension LoopRouter: PlanningNodes {
     func isKnownDown(_ node: NodeAddress) -> Bool {
-        self.loop.links.isKnownDown(node)
+        self.links.isKnownDown(node)
     }
 }
 

@@ -25,6 +25,8 @@ package final class ClientSession: ChannelInboundHandler {
     let loop: ProxyLoop
     /// The loop's router, kept at hand for the hot path.
     let router: LoopRouter
+    /// The user commands travel as until the client signs in through the cluster (see ``nodeLogin``).
+    private let defaultLogin: NodeLogins.ID
     private(set) var context: ChannelHandlerContext?
     var line = ReplyLine()
     private(set) var input: RequestAssembler
@@ -74,6 +76,7 @@ package final class ClientSession: ChannelInboundHandler {
     package init(loop: ProxyLoop, limits: RESPRequestLimits) {
         self.loop = loop
         self.router = loop.router
+        self.defaultLogin = loop.links.clientsDefaultLogin
         self.input = RequestAssembler(limits: limits)
         self.connection = ConnectionState(isAuthenticated: loop.settings.authenticator.startsAuthenticated)
     }
@@ -90,7 +93,7 @@ package final class ClientSession: ChannelInboundHandler {
     var usesRESP3: Bool { self.connection.usesRESP3 }
     /// The user the client's commands travel as: the one it signed in as through the cluster
     /// (`acl-mode passthrough`), else the loop's default (see ``NodeLinks/clientsDefaultLogin``).
-    var nodeLogin: NodeLogins.ID { self.connection.nodeLogin ?? self.loop.links.clientsDefaultLogin }
+    var nodeLogin: NodeLogins.ID { self.connection.nodeLogin ?? self.defaultLogin }
     var remoteAddress: String { self.connection.remoteAddress }
 
     /// The client's IP address, without the port: what `auth-failure-limit` counts by.

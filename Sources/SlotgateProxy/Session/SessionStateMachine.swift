@@ -47,12 +47,16 @@ struct SessionStateMachine {
 
     /// Whether the client's requests are taken.
     var acceptsCommands: Bool {
-        self.state == .serving || self.state == .connecting
+        switch self.state {
+        case .serving, .connecting: return true
+        case .stopping, .draining, .closed: return false
+        }
     }
 
     /// Whether replies still go out; a reply for a closed client is answered into the void.
     var isOpen: Bool {
-        self.state != .closed
+        if case .closed = self.state { return false }
+        return true
     }
 
     // MARK: - Events
@@ -103,7 +107,7 @@ struct SessionStateMachine {
     /// Replies were written; `true` when a drain was waiting for the last of them and the output
     /// is to close now.
     mutating func repliesWritten(lineIsEmpty: Bool) -> Bool {
-        guard lineIsEmpty, self.state == .draining(.awaitingReplies) else { return false }
+        guard lineIsEmpty, case .draining(.awaitingReplies) = self.state else { return false }
         self.state = .draining(.outputClosed)
         return true
     }

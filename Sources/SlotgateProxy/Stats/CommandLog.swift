@@ -13,33 +13,30 @@ import SlotgateRESP
 /// The hot path passes only what it already has (the reply line's entry, the request and reply
 /// bytes); names are read again from the request only when a figure needs them.
 final class CommandLog {
-    private unowned(unsafe) let loop: ProxyLoop
     /// Decodes requests again for the slow log and for names the catalog lacks, reusing its storage.
     private var rereader = RESPRequestDecoder()
 
-    init(loop: ProxyLoop) {
-        self.loop = loop
-    }
-
-    /// The reply to the command in `entry` (whose bytes are `request`) left for `client`.
+    /// The reply to the command in `entry` (whose bytes are `request`) left for `client`, of this
+    /// log's loop.
     func answered(_ entry: ReplyLine.Entry, request: ByteBuffer, reply: ByteBuffer, client: ClientSession) {
-        let microseconds = (self.loop.now - entry.startedAt).nanoseconds / 1000
-        self.loop.stats.answered(
+        let loop = client.loop
+        let microseconds = (loop.now - entry.startedAt).nanoseconds / 1000
+        loop.stats.answered(
             statIndex: Int(entry.statIndex),
             name: { self.leadingArguments(of: request).name },
             commandClass: entry.commandClass,
             reply: reply,
             microseconds: microseconds
         )
-        let threshold = self.loop.settings.slowlogSlowerThan
+        let threshold = loop.settings.slowlogSlowerThan
         guard threshold >= 0, microseconds >= threshold else { return }
         let (name, firstArgument) = self.leadingArguments(of: request)
         let node =
             entry.commandClass == .routed
             ? firstArgument.flatMap { argument in
-                self.loop.router.master(for: argument.withUnsafeReadableBytes { HashSlot(key: $0) })
+                loop.router.master(for: argument.withUnsafeReadableBytes { HashSlot(key: $0) })
             } : nil
-        self.loop.stats.slowLog.add(
+        loop.stats.slowLog.add(
             SlowLog.Entry(
                 id: 0,
                 timestamp: Int(Date().timeIntervalSince1970),
@@ -49,7 +46,7 @@ final class CommandLog {
                 node: node.map(\.description) ?? "",
                 client: client.remoteAddress
             ),
-            maxLength: self.loop.settings.slowlogMaxLength
+            maxLength: loop.settings.slowlogMaxLength
         )
     }
 
