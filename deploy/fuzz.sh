@@ -20,8 +20,8 @@
 # The targets are declared in Package.swift only when SLOTGATE_FUZZ is set, and built with
 #   SLOTGATE_FUZZ=1 swift build --scratch-path .build-fuzz -c debug \
 #     -Xswiftc -sanitize=fuzzer,address --product TARGET
-# (incremental, so a second run rebuilds nothing). Debug, because two targets reach internal
-# parsers with @testable import, which only debug builds allow. Each target starts from a copy
+# (incremental, so a second run rebuilds nothing). Debug, because a target (FuzzInlineCommand) reaches an internal
+# parser with @testable import, which only debug builds allow. Each target starts from a copy
 # of its seed corpus, Tests/FuzzCorpus/TARGET. Prints per target the executions, executions per second,
 # coverage (cov: edges, ft: features, from libFuzzer's last status line) and crash inputs found.
 # Exits 1 if any target crashed (or failed to build or start).
