@@ -83,9 +83,6 @@ extension LiveClusterSuite {
             #expect(after <= baseline, "connected_clients \(after), was \(baseline) before the clients came")
         }
 
-        /// A request of 1,048,577 arguments (one past Redis 6's limit) gets through Slotgate what a
-        /// Redis 7.0 node answers to it: 7.0.15 takes up to 2^31 - 1 arguments, so `ECHO` with
-        /// 1,048,576 arguments gets its wrong-number-of-arguments error and the connection stays open.
         /// A NUL byte inside an inline command: Slotgate reads the line to its line end and answers
         /// it. Redis 7.0 looks for the line end with `strchr`, which stops at the NUL, so it waits
         /// for more bytes and answers nothing; Slotgate deliberately does not copy that.
@@ -97,6 +94,9 @@ extension LiveClusterSuite {
             #expect(String(decoding: client.receive(atLeast: expected.utf8.count), as: UTF8.self) == expected)
         }
 
+        /// A request of 1,048,577 arguments (one past Redis 6's limit) gets through Slotgate what a
+        /// Redis 7.0 node answers to it: 7.0.15 takes up to 2^31 - 1 arguments, so `ECHO` with
+        /// 1,048,576 arguments gets its wrong-number-of-arguments error and the connection stays open.
         @Test func multibulkCountPastOneMebiIsAnsweredAsTheNodeAnswersIt() throws {
             let (cluster, proxy) = try liveCluster()
             let request = Array(("*1048577\r\n$4\r\nECHO\r\n" + String(repeating: "$1\r\nx\r\n", count: 1_048_576)).utf8)
