@@ -493,17 +493,21 @@ sync_full_total() {
 }
 
 # The hash tag redis-benchmark --cluster puts in its keys on each master (key:{06S}:N); it
-# is fixed per node, so the keys direct GETs read can be filled in advance.
+# is fixed per node, so the keys direct GETs read can be filled in advance. A short run does
+# not always reach every master (seen once: one of three got no key), so up to three tries.
 find_direct_tags() {
-  local m
-  timeout 30 redis-benchmark --cluster -h 127.0.0.1 -p "$BASE_PORT" -t set -d 1 -r 1 \
-    -n 500 -c "$CLIENTS" --csv </dev/null >/dev/null 2>>"$RUN_DIR/redis-benchmark.log" ||
-    die "redis-benchmark --cluster against 127.0.0.1:$BASE_PORT failed (see $RUN_DIR/redis-benchmark.log)"
-  mapfile -t DIRECT_TAGS < <(for m in "${MASTER_PORTS[@]}"; do
-    rcli "$m" --scan --pattern 'key:{*' | sed -n 's/^key:\({[^:]*\)}:[0-9]*$/\1}/p'
-  done | sort -u)
-  ((${#DIRECT_TAGS[@]} == ${#MASTER_PORTS[@]})) ||
-    die "expected one redis-benchmark hash tag per master, found: ${DIRECT_TAGS[*]:-none}"
+  local m attempt
+  for attempt in 1 2 3; do
+    timeout 30 redis-benchmark --cluster -h 127.0.0.1 -p "$BASE_PORT" -t set -d 1 -r 1 \
+      -n 500 -c "$CLIENTS" --csv </dev/null >/dev/null 2>>"$RUN_DIR/redis-benchmark.log" ||
+      die "redis-benchmark --cluster against 127.0.0.1:$BASE_PORT failed (see $RUN_DIR/redis-benchmark.log)"
+    mapfile -t DIRECT_TAGS < <(for m in "${MASTER_PORTS[@]}"; do
+      rcli "$m" --scan --pattern 'key:{*' | sed -n 's/^key:\({[^:]*\)}:[0-9]*$/\1}/p'
+    done | sort -u)
+    ((${#DIRECT_TAGS[@]} == ${#MASTER_PORTS[@]})) && return 0
+    log "try $attempt: redis-benchmark's hash tags found on ${#DIRECT_TAGS[@]} of ${#MASTER_PORTS[@]} masters"
+  done
+  die "expected one redis-benchmark hash tag per master, found: ${DIRECT_TAGS[*]:-none}"
 }
 
 # fill_keys SIZE: flush, then set every key a GET case can read to SIZE bytes.

@@ -13,16 +13,19 @@ import NIOCore
 /// slices are in flight, which would copy all of it, and NIO can reuse it for the next read once
 /// its requests are answered.
 ///
-/// The carried request grows by at least what it already holds at each step (or by the token the
-/// decoder awaits, when that is more), so a request of a million small arguments spread over many
-/// reads is decoded in a few steps per read rather than one step per argument. A step may take
-/// bytes past the request's end; they are handed back to the read, which goes on in place.
+/// A step adds exactly the rest of a bulk the decoder awaits. One that waits for a line adds at
+/// least the line, and as many bytes as the request already holds, so a request of a million
+/// small arguments spread over many reads takes a few steps per read rather than one per
+/// argument. Bytes such a step takes past the request's end go back to the read, which goes on
+/// in place.
 public struct RequestAssembler {
-    private var decoder: RESPRequestDecoder
+    // Internal for the inlinable ``next()``: a session calls it for every request, and a call
+    // across the module boundary would cost a reference count on the request it returns.
+    @usableFromInline var decoder: RESPRequestDecoder
     /// The start of a request that began in an earlier read; never shared.
-    private var carried: ByteBuffer?
+    @usableFromInline var carried: ByteBuffer?
     /// What is left of the latest read.
-    private var current: ByteBuffer?
+    @usableFromInline var current: ByteBuffer?
 
     public init(limits: RESPRequestLimits) {
         self.decoder = RESPRequestDecoder(limits: limits)
@@ -34,32 +37,40 @@ public struct RequestAssembler {
     }
 
     /// Adds a read; call ``next()`` until it returns `nil` before adding another.
+    @inlinable
     public mutating func append(_ bytes: ByteBuffer) {
         self.current = bytes
     }
 
     /// The next complete request, or `nil` until more bytes arrive. The request is valid until
     /// the next call.
+    @inlinable
     public mutating func next() throws(RESPProtocolError) -> RESPRequest? {
         if self.carried != nil {
-            guard let request = try self.completeCarriedRequest() else { return nil }
-            return request
+            return try self.completeCarriedRequest()
         }
         guard self.current != nil else { return nil }
         if let request = try self.decoder.nextRequest(in: &self.current!) {
             return request
         }
+        self.carryRest()
+        return nil
+    }
+
+    /// Moves what is left of the read, the start of a request, to a buffer of the session's own.
+    @usableFromInline
+    mutating func carryRest() {
         if let rest = self.current, rest.readableBytes > 0 {
             var own = ByteBufferAllocator().buffer(capacity: max(rest.readableBytes * 2, 256))
             own.writeImmutableBuffer(rest)
             self.carried = own
         }
         self.current = nil
-        return nil
     }
 
     /// Feeds the carried request from the current read until it is complete or the read is used up.
-    private mutating func completeCarriedRequest() throws(RESPProtocolError) -> RESPRequest? {
+    @usableFromInline
+    mutating func completeCarriedRequest() throws(RESPProtocolError) -> RESPRequest? {
         while true {
             if let request = try self.decoder.nextRequest(in: &self.carried!) {
                 // Before the last step the request was incomplete, so whatever follows it in
@@ -76,11 +87,16 @@ public struct RequestAssembler {
                 return nil
             }
             let buffered = self.carried!.readableBytes
-            let token =
-                self.decoder.bytesAwaited(buffered: buffered)
-                ?? self.current!.readableBytesView.firstIndex(of: UInt8(ascii: "\n")).map { $0 - self.current!.readerIndex + 1 }
-                ?? available
-            var step = self.current!.readSlice(length: min(max(token, buffered), available))!
+            let wanted: Int
+            if let bulk = self.decoder.bytesAwaited(buffered: buffered) {
+                wanted = bulk
+            } else {
+                let line =
+                    self.current!.readableBytesView.firstIndex(of: UInt8(ascii: "\n")).map { $0 - self.current!.readerIndex + 1 }
+                    ?? available
+                wanted = max(line, buffered)
+            }
+            var step = self.current!.readSlice(length: min(wanted, available))!
             self.carried!.writeBuffer(&step)
         }
     }

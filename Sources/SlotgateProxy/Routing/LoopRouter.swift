@@ -18,8 +18,12 @@ import SlotgateRESP
 /// reached; it owns the shared links' replies (see ``NodeLinkOwner``).
 package final class LoopRouter {
     unowned(unsafe) let loop: ProxyLoop
-    /// The loop's node links, which routing asks for a link on every request.
-    unowned(unsafe) let links: NodeLinks
+    /// The loop's node links, which routing asks for a link on every request, and its counters,
+    /// which sample hot keys on every keyed one. Held strongly, as `let`s, because neither refers
+    /// back to the router: a read of them then costs no reference count, as a read through `loop`
+    /// or an unowned reference would around every call.
+    let links: NodeLinks
+    let stats: LoopStats
     package private(set) var view: ClusterView?
     /// The view's commands as the fast path looks them up; rebuilt when a view brings a new table.
     private(set) var catalog: CommandCatalog?
@@ -35,6 +39,7 @@ package final class LoopRouter {
     init(loop: ProxyLoop, links: NodeLinks) {
         self.loop = loop
         self.links = links
+        self.stats = loop.stats
     }
 
     /// Takes a new view from the topology monitor.
@@ -43,7 +48,7 @@ package final class LoopRouter {
         if self.catalog?.generation != view.commands.generation {
             let catalog = CommandCatalog(view.commands)
             self.catalog = catalog
-            self.loop.stats.useCatalog(catalog)
+            self.stats.useCatalog(catalog)
         }
         let runs = view.slotMap.slotRanges
         self.slotRuns = (runs.map { UInt16($0.slots.upperBound) }, runs.map { $0.shard.map(UInt16.init) ?? SlotMap.unassigned })
@@ -279,7 +284,7 @@ package final class LoopRouter {
 
     /// Counts a keyed command's first key for the hot key table, one command in a few.
     func sampleHotKey(_ key: () -> ByteBuffer) {
-        self.loop.stats.hotKeys.saw(String(decoding: key().readableBytesView.prefix(128), as: UTF8.self), keeping: self.loop.settings.hotKeys)
+        self.stats.hotKeys.saw(String(decoding: key().readableBytesView.prefix(128), as: UTF8.self), keeping: self.loop.settings.hotKeys)
     }
 
     // MARK: - Replies on shared links
@@ -322,7 +327,7 @@ package final class LoopRouter {
     /// the next tick, for as long as the failover hold lasts; then the node's reply goes back.
     /// These retries do not count against `max-redirects`.
     private func retryLater(_ request: RoutedRequest, failing reply: FramedReply, from node: NodeAddress) {
-        self.loop.stats.count(reply.isError(startingWith: "TRYAGAIN") ? .tryagain : .clusterdown)
+        self.stats.count(reply.isError(startingWith: "TRYAGAIN") ? .tryagain : .clusterdown)
         let now = NIODeadline.now()
         var retry = request
         retry.holdDeadline = request.holdDeadline ?? now + self.loop.hold.duration
@@ -334,7 +339,7 @@ package final class LoopRouter {
     }
 
     private func follow(_ redirect: Redirect, _ request: RoutedRequest) {
-        self.loop.stats.count(redirect.kind == .moved ? .moved : .ask)
+        self.stats.count(redirect.kind == .moved ? .moved : .ask)
         switch redirect.kind {
         case .moved:
             self.loop.monitor.requestRefresh()
