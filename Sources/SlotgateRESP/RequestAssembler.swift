@@ -19,8 +19,8 @@ import NIOCore
 /// argument. Bytes such a step takes past the request's end go back to the read, which goes on
 /// in place.
 public struct RequestAssembler {
-    // Internal for the inlinable ``next()``: a session calls it for every request, and a call
-    // across the module boundary would cost a reference count on the request it returns.
+    // Internal for the inlinable ``next()``, which a session runs for every request: inlined
+    // into the session, its common path is one call to the decoder.
     @usableFromInline var decoder: RESPRequestDecoder
     /// The start of a request that began in an earlier read; never shared.
     @usableFromInline var carried: ByteBuffer?

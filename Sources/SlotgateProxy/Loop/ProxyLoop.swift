@@ -39,7 +39,8 @@ package final class ProxyLoop {
     let commandLog = CommandLog()
     // The parts, made right after the loop itself (each keeps the loop to reach the others). The
     // hot path reaches them through references of its own (the session's router, the router's
-    // links, a link's router), never through these, whose reads cost a reference count each.
+    // links and counters, a link's router), never through these, whose reads cost a reference
+    // count each.
     package private(set) var router: LoopRouter!
     package private(set) var links: NodeLinks!
     private(set) var clients: LoopClients!
