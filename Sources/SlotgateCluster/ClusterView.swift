@@ -4,7 +4,11 @@
 
 /// Everything an event loop needs to route commands: the slot map and the command table, as one
 /// immutable value the topology monitor hands to every loop.
-public struct ClusterView: Sendable {
+///
+/// A class, not a struct: a loop reads it for every command that leaves the fast path (planning,
+/// key lookup), and a struct of a dozen buffers would retain each of them at every copy; one
+/// shared, immutable instance costs one retain.
+public final class ClusterView: Sendable {
     /// Grows by one each time the slot map changes; tells operators and tests which map is in use.
     public let version: Int
     public let slotMap: SlotMap

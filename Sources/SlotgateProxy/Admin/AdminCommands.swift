@@ -106,7 +106,7 @@ enum AdminCommands {
                     reply.writeRESPBulkString(entry.command)
                     if !entry.firstKey.isEmpty { reply.writeRESPBulkString(entry.firstKey) }
                     reply.writeRESPBulkString(entry.client)
-                    reply.writeRESPBulkString(entry.node)
+                    reply.writeRESPBulkString(entry.node?.description ?? "")
                 }
                 return reply
             }

@@ -94,7 +94,7 @@ enum AdminJSON {
     private static func slowLogEntry(_ entry: SlowLog.Entry) -> JSONValue {
         [
             "id": .integer(entry.id), "timestamp": .integer(entry.timestamp), "duration_us": .integer(Int(entry.durationMicroseconds)),
-            "command": .string(entry.command), "first_key": .string(entry.firstKey), "node": .string(entry.node),
+            "command": .string(entry.command), "first_key": .string(entry.firstKey), "node": .string(entry.node?.description ?? ""),
             "client": .string(entry.client),
         ]
     }

@@ -47,8 +47,11 @@ struct CommandPlanner {
         var hasSubscriberLinks: Bool
         /// The client's id (`CLIENT KILL … SKIPME`).
         var clientID: Int
-        /// A command that waits for an unreachable node may still wait (its hold has time left).
-        var mayPark: Bool
+        /// When the command already waited for an unreachable node (it was parked and is tried
+        /// again), the end of that wait; `nil` for a command that has not waited, which may wait
+        /// ``PlanningNodes/holdDuration`` from now. Read only for a command that would wait, so a
+        /// command that would not costs no clock read.
+        var parkDeadline: NIODeadline?
     }
 
     /// Names whose client must be signed in first, but for these.
@@ -152,7 +155,7 @@ struct CommandPlanner {
     private func blockingPlan(keys: KeySlots, session: SessionFacts, nodes: some PlanningNodes) -> CommandPlan {
         guard !keys.spansSlots else { return .refuse(ProxyErrors.crossSlot, .blocking) }
         guard let master = nodes.master(for: keys.slot) else { return .refuse(ProxyErrors.slotNotServed, .blocking) }
-        if session.mayPark && nodes.isKnownDown(master) {
+        if nodes.isKnownDown(master) && (session.parkDeadline ?? .now() + nodes.holdDuration) > .now() {
             return .park(master)
         }
         return .blocking(slot: keys.slot, master: master)
@@ -233,4 +236,6 @@ protocol PlanningNodes {
     func master(for slot: HashSlot?) -> NodeAddress?
     /// Whether `node` refused its last connection and none has succeeded since.
     func isKnownDown(_ node: NodeAddress) -> Bool
+    /// How long a command may wait for an unreachable node (``FailoverHold/duration``).
+    var holdDuration: TimeAmount { get }
 }

@@ -28,6 +28,9 @@ package final class LoopRouter {
     /// The view's commands as the fast path looks them up; rebuilt when a view brings a new table.
     private(set) var catalog: CommandCatalog?
     private var unavailableReason = "topology discovery has not finished"
+    /// The planner for the current view and settings, made again when either changes rather than
+    /// for every command (each of its parts would cost a reference count).
+    private var planner: CommandPlanner
     /// The view's slot map as runs of slots with one owner: the last slot of each run, in order,
     /// and the run's shard index (``SlotMap/unassigned`` for none). A few dozen entries that stay
     /// in the CPU's cache, where a lookup in a table of all 16384 slots would miss it.
@@ -40,6 +43,7 @@ package final class LoopRouter {
         self.loop = loop
         self.links = links
         self.stats = loop.stats
+        self.planner = Self.planner(view: nil, unavailableReason: self.unavailableReason, loop: loop)
     }
 
     /// Takes a new view from the topology monitor.
@@ -52,11 +56,28 @@ package final class LoopRouter {
         }
         let runs = view.slotMap.slotRanges
         self.slotRuns = (runs.map { UInt16($0.slots.upperBound) }, runs.map { $0.shard.map(UInt16.init) ?? SlotMap.unassigned })
+        self.settingsChanged()
     }
 
     /// The monitor has no view yet; `reason` is what clients are told.
     func noView(_ reason: String) {
         self.unavailableReason = reason
+        self.settingsChanged()
+    }
+
+    /// The loop took new settings (or a view came): plans follow them from now on.
+    func settingsChanged() {
+        self.planner = Self.planner(view: self.view, unavailableReason: self.unavailableReason, loop: self.loop)
+    }
+
+    private static func planner(view: ClusterView?, unavailableReason: String, loop: ProxyLoop) -> CommandPlanner {
+        CommandPlanner(
+            view: view,
+            unavailableReason: unavailableReason,
+            authenticator: loop.settings.authenticator,
+            configSetBroadcast: loop.settings.configSetBroadcast,
+            identity: loop.shared.identity
+        )
     }
 
     /// Whether clients that never signed in may run commands: under `acl-mode passthrough`, when
@@ -105,12 +126,13 @@ package final class LoopRouter {
 
     /// The master of `slot`, or of the next shard in turn for a command without keys; `nil` while
     /// the slot has no owner or no map exists.
+    /// It reads the slot map through `view` in place (no copy of the view, whose references each
+    /// cost a retain): the slow log asks for every command it keeps.
     func master(for slot: HashSlot?) -> NodeAddress? {
-        guard let view = self.view else { return nil }
         if let slot {
-            return view.slotMap.master(for: slot)
+            return self.view?.slotMap.master(for: slot)
         }
-        let shards = view.slotMap.shards
+        guard let shards = self.view?.slotMap.shards else { return nil }
         self.nextKeylessShard = (self.nextKeylessShard + 1) % shards.count
         return shards[self.nextKeylessShard].master
     }
@@ -120,14 +142,7 @@ package final class LoopRouter {
     /// The way a client's command takes (see ``CommandPlanner``), from what the client is in the
     /// middle of and what this loop knows of the cluster.
     func plan(_ command: RESPCommand, name: String, session: CommandPlanner.SessionFacts) -> CommandPlan {
-        let planner = CommandPlanner(
-            view: self.view,
-            unavailableReason: self.unavailableReason,
-            authenticator: self.loop.settings.authenticator,
-            configSetBroadcast: self.loop.settings.configSetBroadcast,
-            identity: self.loop.shared.identity
-        )
-        return planner.plan(command, name: name, session: session, nodes: self)
+        self.planner.plan(command, name: name, session: session, nodes: self)
     }
 
     /// Carries out a plan the cluster answers: sends the command where it goes, or answers it with
@@ -366,6 +381,10 @@ package final class LoopRouter {
 extension LoopRouter: PlanningNodes {
     func isKnownDown(_ node: NodeAddress) -> Bool {
         self.links.isKnownDown(node)
+    }
+
+    var holdDuration: TimeAmount {
+        self.loop.hold.duration
     }
 }
 

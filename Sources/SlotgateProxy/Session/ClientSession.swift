@@ -252,7 +252,7 @@ package final class ClientSession: ChannelInboundHandler {
             isSubscribed: self.subscriptions?.isSubscribed == true,
             hasSubscriberLinks: self.subscriptions?.hasLinks == true,
             clientID: self.clientID,
-            mayPark: self.mayPark
+            parkDeadline: self.parkDeadline
         )
     }
 

@@ -23,14 +23,14 @@ final class CommandLog {
         let microseconds = (loop.now - entry.startedAt).nanoseconds / 1000
         loop.stats.answered(
             statIndex: Int(entry.statIndex),
-            name: { self.leadingArguments(of: request).name },
+            name: { Self.name(self.leadingArguments(of: request).command) },
             commandClass: entry.commandClass,
             reply: reply,
             microseconds: microseconds
         )
         let threshold = loop.settings.slowlogSlowerThan
         guard threshold >= 0, microseconds >= threshold else { return }
-        let (name, firstArgument) = self.leadingArguments(of: request)
+        let (command, firstArgument) = self.leadingArguments(of: request)
         let node =
             entry.commandClass == .routed
             ? firstArgument.flatMap { argument in
@@ -41,22 +41,26 @@ final class CommandLog {
                 id: 0,
                 timestamp: Int(Date().timeIntervalSince1970),
                 durationMicroseconds: microseconds,
-                command: name,
+                command: loop.stats.commandName(statIndex: Int(entry.statIndex)) ?? Self.name(command),
                 firstKey: firstArgument.map { String(decoding: $0.readableBytesView.prefix(64), as: UTF8.self) } ?? "",
-                node: node.map(\.description) ?? "",
+                node: node,
                 client: client.remoteAddress
             ),
             maxLength: loop.settings.slowlogMaxLength
         )
     }
 
-    /// A request's lower-case name and first argument, read again from its bytes, with the loop's
-    /// own decoder (nothing allocated but the name).
-    private func leadingArguments(of request: ByteBuffer) -> (name: String, firstArgument: ByteBuffer?) {
+    /// A request's name and first argument, read again from its bytes with the loop's own
+    /// decoder; the name is made text only when the catalog lacks it.
+    private func leadingArguments(of request: ByteBuffer) -> (command: ByteBuffer?, firstArgument: ByteBuffer?) {
         var bytes = request
-        guard let parsed = try? self.rereader.nextRequest(in: &bytes) else { return ("", nil) }
-        let name = parsed.withArgument(0) { String(decoding: $0, as: UTF8.self) }.lowercased()
-        return (name, parsed.argumentCount > 1 ? parsed.argument(1) : nil)
+        guard let parsed = try? self.rereader.nextRequest(in: &bytes) else { return (nil, nil) }
+        return (parsed.argument(0), parsed.argumentCount > 1 ? parsed.argument(1) : nil)
+    }
+
+    /// A command's name as the tallies and the slow log spell it: lower case.
+    private static func name(_ command: ByteBuffer?) -> String {
+        command.map { String(decoding: $0.readableBytesView, as: UTF8.self).lowercased() } ?? ""
     }
 }
 

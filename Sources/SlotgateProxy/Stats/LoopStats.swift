@@ -72,6 +72,12 @@ final class LoopStats {
         self.tallies = Array(repeating: CommandTally(), count: self.tallyNames.count)
     }
 
+    /// The name of the command counted at `statIndex`, while the catalog that gave the index is
+    /// in use.
+    func commandName(statIndex: Int) -> String? {
+        self.tallyNames.indices.contains(statIndex) ? self.tallyNames[statIndex] : nil
+    }
+
     /// Calls and error replies per command name.
     var commands: [String: CommandTally] {
         var all = self.talliesByName

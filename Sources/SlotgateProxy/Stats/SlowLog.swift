@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import DequeModule
+import SlotgateCluster
 import Synchronization
 
 /// Commands that took longer than `slowlog-log-slower-than`, newest first, as Redis's own
@@ -10,7 +11,10 @@ import Synchronization
 /// client waited and who the client was. One per event loop; `PROXY SLOWLOG GET` merges them.
 struct SlowLog {
     /// One slow command.
-    struct Entry: Sendable, Codable {
+    ///
+    /// It keeps what the reply path has at hand as it is (the node as an address, not yet text):
+    /// under load every command may be slow, and most entries are dropped unread.
+    struct Entry: Sendable {
         var id: Int
         /// Unix time, seconds, when the reply left.
         var timestamp: Int
@@ -18,9 +22,9 @@ struct SlowLog {
         var command: String
         /// The first key (or argument), cut to 64 bytes.
         var firstKey: String
-        /// The master of the first key's slot when the reply left; empty for commands that went
+        /// The master of the first key's slot when the reply left; `nil` for commands that went
         /// to several nodes or none.
-        var node: String
+        var node: NodeAddress?
         var client: String
     }
 

@@ -120,7 +120,14 @@ struct TransactionStateMachine<Link: AnyObject> {
     }
 
     /// The client's own link to the transaction's node, once open.
-    var link: Link? { self.node?.link }
+    var link: Link? {
+        switch self.state {
+        case .watching(let node, _): return node.link
+        case .queuing(let queue): return queue.node?.link
+        case .ending(let ending): return ending.node?.link
+        case .idle, .broken: return nil
+        }
+    }
 
     /// The slot every key must be in, once a key named it.
     var slot: HashSlot? { self.node?.slot }
@@ -180,7 +187,9 @@ struct TransactionStateMachine<Link: AnyObject> {
 
     /// Changes the queue between `MULTI` and `EXEC`; the per-slot events (`+PerSlot`) go through it.
     mutating func changeQueue<Result>(_ change: (inout Queue) -> Result) -> Result {
-        guard case .queuing(var queue) = self.state else { preconditionFailure("Invalid state: queued outside MULTI (\(self.state))") }
+        guard case .queuing = self.state, case .queuing(var queue) = self.takeState() else {
+            preconditionFailure("Invalid state: queued outside MULTI (\(self.state))")
+        }
         let result = change(&queue)
         self.state = .queuing(queue)
         return result
@@ -210,20 +219,20 @@ struct TransactionStateMachine<Link: AnyObject> {
             return .openLink(slot)
         case .watching:
             return .send
-        case .queuing(var queue):
+        case .queuing:
+            guard case .queuing(var queue) = self.takeState() else { preconditionFailure("unreachable") }
+            defer { self.state = .queuing(queue) }
             guard queue.node != nil else {
                 guard slot != nil else {
                     queue.deferred.append(command)
                     queue.queued += 1
                     queue.perSlot?.queueOnLink()
-                    self.state = .queuing(queue)
                     return .answerQueued
                 }
                 return .openLink(slot)
             }
             queue.queued += 1
             queue.perSlot?.queueOnLink()
-            self.state = .queuing(queue)
             return .send
         case .ending, .broken:
             preconditionFailure("Invalid state: queued a command while \(self.state)")
@@ -252,10 +261,12 @@ struct TransactionStateMachine<Link: AnyObject> {
     /// `request` goes on the transaction's link: remembered while the transaction may move.
     /// Returns the link to send it on.
     mutating func send(_ request: RoutedRequest) -> Link {
-        guard var node = self.node else { preconditionFailure("Invalid state: sent with no link while \(self.state)") }
-        node.replayable?.append(request)
-        self.setNode(node)
-        return node.link
+        let link = self.changeNode { node in
+            node.replayable?.append(request)
+            return node.link
+        }
+        guard let link else { preconditionFailure("Invalid state: sent with no link while \(self.state)") }
+        return link
     }
 
     // MARK: - EXEC, DISCARD, UNWATCH, RESET
@@ -381,14 +392,13 @@ struct TransactionStateMachine<Link: AnyObject> {
 
     /// A reply on `link`. `redirect` is the redirect it carries, if any.
     mutating func replied(on link: Link, redirect: Redirect?, isError: Bool, maxRedirects: Int) -> ReplyAction {
-        guard var node = self.node, node.link === link else { return .notTheTransactionLink }
-        if let redirect, let requests = node.replayable, node.moves < maxRedirects {
+        guard self.link === link else { return .notTheTransactionLink }
+        if let redirect, let node = self.node, let requests = node.replayable, node.moves < maxRedirects {
             let move = Move(redirect: redirect, abandon: link, requests: requests, answered: node.repliesSeen, node: node)
             self.setNode(nil)
             return .move(move)
         }
-        node.repliesSeen += 1
-        self.setNode(node)
+        self.changeNode { $0.repliesSeen += 1 }
         switch self.state {
         case .queuing(var queue) where (queue.perSlot != nil && isError) || redirect != nil:
             // Under per-slot, a command the node refused aborts `EXEC` in every slot, as in Redis.
@@ -400,6 +410,39 @@ struct TransactionStateMachine<Link: AnyObject> {
             break
         }
         return redirect != nil ? .deliverMoved : .deliver
+    }
+
+    /// Changes the transaction's node in place, `nil` when it has none. The state is emptied while
+    /// `change` runs, so that the node's requests have one owner and grow without being copied
+    /// (a request is added for every command of a transaction).
+    @discardableResult
+    private mutating func changeNode<Result>(_ change: (inout Node) -> Result) -> Result? {
+        switch self.takeState() {
+        case .watching(var node, let aborted):
+            defer { self.state = .watching(node, aborted: aborted) }
+            return change(&node)
+        case .queuing(var queue):
+            defer { self.state = .queuing(queue) }
+            guard var node = queue.node.take() else { return nil }
+            defer { queue.node = node }
+            return change(&node)
+        case .ending(var ending):
+            defer { self.state = .ending(ending) }
+            guard var node = ending.node.take() else { return nil }
+            defer { ending.node = node }
+            return change(&node)
+        case let other:
+            self.state = other
+            return nil
+        }
+    }
+
+    /// The state, moved out (``State/idle`` is left behind): its parts then have one owner and
+    /// change without being copied. Every caller puts a state back.
+    private mutating func takeState() -> State {
+        var taken = State.idle
+        swap(&taken, &self.state)
+        return taken
     }
 
     private mutating func setNode(_ node: Node?) {

@@ -77,6 +77,8 @@ struct CommandPlannerTests {
         func isKnownDown(_ node: NodeAddress) -> Bool {
             self.down.contains(node)
         }
+
+        var holdDuration: TimeAmount { .seconds(20) }
     }
 
     static let plain = CommandPlanner.SessionFacts(
@@ -88,7 +90,7 @@ struct CommandPlannerTests {
         isSubscribed: false,
         hasSubscriberLinks: false,
         clientID: 7,
-        mayPark: true
+        parkDeadline: nil
     )
 
     static func plan(
@@ -222,7 +224,7 @@ struct CommandPlannerTests {
             Issue.record("BLPOP for a master that is down was not parked"); return
         }
         var expired = Self.plain
-        expired.mayPark = false
+        expired.parkDeadline = .now() - .seconds(1)
         guard case .blocking = Self.plan(["BLPOP", "foo", "0"], session: expired, down: [Self.second]) else {
             Issue.record("a command whose hold ran out was parked again"); return
         }
