@@ -12,8 +12,10 @@ extension SlotMap {
     ///   - reply: the decoded reply.
     ///   - queriedHost: the host that was asked; nodes that report an empty or unknown (`?`) host
     ///     are reached there, as Redis clients do.
+    ///   - moreReplicas: replicas the reply may leave out, by master (from `CLUSTER NODES`, see
+    ///     ``replicasByMaster(clusterNodes:queriedHost:)``); each comes after those the reply lists.
     /// - Returns: `nil` when the reply is not a `CLUSTER SLOTS` reply.
-    public init?(clusterSlotsReply reply: RESPValue, queriedHost: String) {
+    public init?(clusterSlotsReply reply: RESPValue, queriedHost: String, moreReplicas: [NodeAddress: [NodeAddress]] = [:]) {
         guard let entries = reply.array else { return nil }
         var ranges: [(slots: ClosedRange<Int>, shard: Shard)] = []
         for entry in entries {
@@ -21,7 +23,8 @@ extension SlotMap {
                 0 <= start, start <= end, end < HashSlot.count,
                 let master = Self.node(fields[2], queriedHost: queriedHost)
             else { return nil }
-            let replicas = fields.dropFirst(3).compactMap { Self.node($0, queriedHost: queriedHost) }
+            let listed = fields.dropFirst(3).compactMap { Self.node($0, queriedHost: queriedHost) }
+            let replicas = listed + (moreReplicas[master] ?? []).filter { !listed.contains($0) }
             ranges.append((start...end, Shard(master: master, replicas: replicas)))
         }
         self.init(ranges: ranges)

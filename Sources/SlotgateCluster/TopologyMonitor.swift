@@ -298,8 +298,9 @@ struct TopologyDiscovery {
         return all.filter { !self.unreachable.contains($0) } + all.filter { self.unreachable.contains($0) }
     }
 
-    /// One node's `CLUSTER SLOTS` and `CLUSTER NODES`, in one round trip; the first node to
-    /// answer also gives the command table and server facts.
+    /// One node's `CLUSTER SLOTS` and `CLUSTER NODES`, in one round trip (the second adds the
+    /// replicas the first leaves out); the first node to answer also gives the command table and
+    /// server facts.
     private mutating func ask(_ node: NodeAddress) throws -> TopologyReport {
         let connection = try self.configuration.connect(to: node)
         try connection.append(["CLUSTER", "SLOTS"])
@@ -308,13 +309,16 @@ struct TopologyDiscovery {
         let slotsReply = try connection.readReply()
         let nodesReply = try connection.readReply()
         if case .error(let message) = slotsReply { throw TopologyError(message) }
-        guard let slotMap = SlotMap(clusterSlotsReply: slotsReply, queriedHost: node.host), slotMap.assignedSlotCount > 0 else {
+        let nodesText = nodesReply.string ?? ""
+        let moreReplicas = SlotMap.replicasByMaster(clusterNodes: nodesText, queriedHost: node.host)
+        guard let slotMap = SlotMap(clusterSlotsReply: slotsReply, queriedHost: node.host, moreReplicas: moreReplicas), slotMap.assignedSlotCount > 0
+        else {
             throw TopologyError("no slots are assigned")
         }
         if self.catalog == nil {
             self.catalog = try Catalog(asking: connection, anonymously: self.configuration.connect(to: node, signingIn: false))
         }
-        return TopologyReport(node: node, slotMap: slotMap, epoch: TopologyReport.viewEpoch(clusterNodes: nodesReply.string ?? ""))
+        return TopologyReport(node: node, slotMap: slotMap, epoch: TopologyReport.viewEpoch(clusterNodes: nodesText))
     }
 }
 

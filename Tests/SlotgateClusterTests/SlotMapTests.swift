@@ -235,4 +235,33 @@ struct SlotMapTests {
         #expect(map.master(for: Self.slot(0)) == Self.address(1))
         #expect(map.master(for: Self.slot(16383)) == Self.address(1))
     }
+
+    /// `CLUSTER NODES` of the cluster in ``threeShards`` right after `redis-cli --cluster create`,
+    /// before any write: `CLUSTER SLOTS` lists no replica yet. Also a replica marked failing, one in
+    /// handshake, and the asked node's own line with an empty host.
+    static let newClusterNodes = """
+        09dbe9720cda62f7865eabc5fd8857c5d2678366 :30001@40001 myself,master - 0 0 1 connected 0-5460
+        c9d93d9f2c0c524ff34cc11838c2003d8c29e013 127.0.0.1:30002@40002 master - 0 1700000000000 2 connected 5461-10922
+        044ec91f325b7595e76dbcb18cc688b6a5b434a1 127.0.0.1:30003@40003,node-3 master - 0 1700000000000 3 connected 10923-16383
+        821d8ca00d7ccf931ed3ffc7e3db0599d2271abf 127.0.0.1:30005@40005 slave 09dbe9720cda62f7865eabc5fd8857c5d2678366 0 1700000000000 1 connected
+        1e2c11a2a1f6bc82b4c98fd66f7e42a1f7ebb31b 127.0.0.1:30006@40006 slave c9d93d9f2c0c524ff34cc11838c2003d8c29e013 0 1700000000000 2 connected
+        58e6e48d41228013e5d9c1c37c5060693925e97e 127.0.0.1:30004@40004 slave 044ec91f325b7595e76dbcb18cc688b6a5b434a1 0 1700000000000 3 connected
+        aaaae48d41228013e5d9c1c37c5060693925e97e 127.0.0.1:30007@40007 slave,fail 044ec91f325b7595e76dbcb18cc688b6a5b434a1 0 1700000000000 3 disconnected
+        bbbbe48d41228013e5d9c1c37c5060693925e97e 127.0.0.1:30008@40008 handshake - 0 0 0 connected
+        """
+
+    @Test("replicas CLUSTER NODES names are in the map even where CLUSTER SLOTS leaves them out")
+    func replicasFromClusterNodes() throws {
+        let replicas = SlotMap.replicasByMaster(clusterNodes: Self.newClusterNodes, queriedHost: "127.0.0.1")
+        #expect(replicas == [Self.address(30001): [Self.address(30005)], Self.address(30002): [Self.address(30006)], Self.address(30003): [Self.address(30004)]])
+        let mastersOnly = RESPValue.array(
+            Self.threeShards.array!.map { .array(Array($0.array!.prefix(3))) }
+        )
+        let map = try #require(SlotMap(clusterSlotsReply: mastersOnly, queriedHost: "127.0.0.1", moreReplicas: replicas))
+        #expect(map == SlotMap(clusterSlotsReply: Self.threeShards, queriedHost: "127.0.0.1"))
+        #expect(map.allNodes.count == 6)
+        // A replica CLUSTER SLOTS lists keeps its place; one it lacks comes after it, once.
+        let listed = try #require(SlotMap(clusterSlotsReply: Self.threeShards, queriedHost: "127.0.0.1", moreReplicas: [Self.address(30001): [Self.address(30009), Self.address(30005)]]))
+        #expect(listed.shard(for: Self.slot(0))?.replicas == [Self.address(30005), Self.address(30009)])
+    }
 }
