@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
+import SlotgateCluster
 import SlotgateRESP
 
 /// One client command that became several node requests (a split `MGET`, a broadcast `DBSIZE`):
@@ -34,6 +35,8 @@ final class FanOut {
     var isAwaited: Bool { self.replySlot.isAwaited }
     var usesRESP3: Bool { self.replySlot.usesRESP3 }
     var nodeLogin: NodeLogins.ID { self.replySlot.nodeLogin }
+    /// A part that may write went to `node` (see ``ReplyTarget/wrote(to:)``).
+    func wrote(to node: NodeAddress) { self.replySlot.session.wrote(to: node) }
 
     /// Records part `index`'s reply; the last part completes the client's reply. Each part
     /// arrives once: a part that is redirected or retried is handed over only when it is done.

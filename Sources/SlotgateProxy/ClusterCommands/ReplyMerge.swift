@@ -38,6 +38,10 @@ enum ReplyMerge {
     case info(proxySection: [String]?, service: ServiceFigures)
     /// `CONFIG SET` on every node: see ``NodeConfigChange``; a refusal does not hide the others.
     case configSet(NodeConfigChange)
+    /// `WAIT` across masters: parts come in pairs, per master the write that marks how far its
+    /// replicas must get, then the `WAIT`; the least of the `WAIT`s' counts (for `WAITAOF`, the
+    /// least of each of its two counts).
+    case leastWaitCount
 
     /// The fold of a merge that adds up, which needs no part kept; `nil` for the others.
     var fold: ReplyFold? {
@@ -81,6 +85,19 @@ enum ReplyMerge {
             preconditionFailure("merges that add up are folded above")
         case .configSet:
             preconditionFailure("CONFIG SET is merged above")
+        case .leastWaitCount:
+            let answers = stride(from: 1, to: parts.count, by: 2).map { parts[$0] }
+            guard let first = answers.first, first.kind == .array else {
+                merged.writeRESPInteger(answers.map { $0.integerValue ?? 0 }.min() ?? 0)
+                break
+            }
+            // WAITAOF answers [local, replicas]: the least of each.
+            let counts = answers.map { (RESPReplyScanner.elements(ofArray: $0.bytes) ?? []).map { FramedReply(kind: .integer, bytes: $0).integerValue ?? 0 } }
+            let width = counts.map(\.count).min() ?? 0
+            merged.writeRESPArrayHeader(count: width)
+            for index in 0..<width {
+                merged.writeRESPInteger(counts.map { $0[index] }.min() ?? 0)
+            }
         case .concatenate:
             var all: [ByteBuffer] = []
             for reply in parts {

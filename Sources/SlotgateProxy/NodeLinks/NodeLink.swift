@@ -130,6 +130,9 @@ package final class NodeLink {
             return
         }
         self.lastSentAt = self.loop.now
+        if !request.isReadOnly {
+            request.target.wrote(to: self.address)
+        }
         guard !self.carriesPushes else { return }
         request.sentAt = self.lastSentAt
         if self.inFlight.isEmpty {

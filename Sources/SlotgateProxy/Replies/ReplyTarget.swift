@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
+import SlotgateCluster
 import SlotgateRESP
 
 /// Where a node's reply to a routed request goes.
@@ -50,6 +51,16 @@ enum ReplyTarget {
         case .keyLookup(let lookup): return lookup.replySlot.nodeLogin
         case .slotGroup(let run): return run.exec.nodeLogin
         case .linkIdentity, .discard: return NodeLogins.slotgate
+        }
+    }
+
+    /// A request that may write went to `node`: the client's next `WAIT` covers that node.
+    func wrote(to node: NodeAddress) {
+        switch self {
+        case .client(let slot): slot.session.wrote(to: node)
+        case .part(let fanOut, _): fanOut.wrote(to: node)
+        case .slotGroup(let run): run.exec.wrote(to: node)
+        case .keyLookup, .linkIdentity, .discard: break
         }
     }
 

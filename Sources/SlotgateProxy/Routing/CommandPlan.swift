@@ -38,6 +38,9 @@ enum CommandPlan {
     case pubSub
     /// A blocking command: on a link of the client's own to the master of its keys' slot.
     case blocking(slot: HashSlot?, master: NodeAddress)
+    /// `WAIT`/`WAITAOF`: on links of the client's own to every master it wrote to since its last
+    /// `WAIT` (see `ClientSession+Wait`); to `anyMaster` as it is when it wrote to none.
+    case wait(anyMaster: NodeAddress)
     /// A command that needs a link of the client's own waits for `node`, which cannot be reached
     /// now; it is tried again when the node comes back or a new slot map names another.
     case park(NodeAddress)
@@ -51,7 +54,7 @@ enum CommandPlan {
         case .quit, .reset, .authenticate, .connection, .allClients: return .local
         case .transaction: return .transaction
         case .pubSub: return .pubsub
-        case .blocking, .park: return .blocking
+        case .blocking, .park, .wait: return .blocking
         case .cluster(let plan): return plan.commandClass
         }
     }

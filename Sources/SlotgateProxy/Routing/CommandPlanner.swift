@@ -107,6 +107,10 @@ struct CommandPlanner {
         case .found(let spec):
             var keys = KeySlots()
             CommandTable.visitKeyIndexes(of: spec, in: command.arguments) { keys.add(command.arguments[$0]) }
+            if Self.waitingWithoutFlag.contains(spec.name) {
+                guard let master = nodes.master(for: nil) else { return .refuse(ProxyErrors.slotNotServed, .blocking) }
+                return .wait(anyMaster: master)
+            }
             if Self.blocks(command, spec: spec) {
                 return self.blockingPlan(keys: keys, session: session, nodes: nodes)
             }
@@ -135,9 +139,8 @@ struct CommandPlanner {
 
     /// Blocking commands that block only when given an option.
     private static let blockingOnlyWithOption: [String: String] = ["xread": "block", "xreadgroup": "block"]
-    /// Commands that wait without the `blocking` flag. `WAIT` on a link of the client's own returns
-    /// once the replicas have what that link wrote (nothing), so it never stalls a shared link but
-    /// says little about the client's earlier writes, which went over shared links.
+    /// Commands that wait without the `blocking` flag: they wait for replicas, on links of the
+    /// client's own (``CommandPlan/wait(anyMaster:)``), so that they never stall a shared link.
     private static let waitingWithoutFlag: Set<String> = ["wait", "waitaof"]
 
     /// Whether a command of `spec` may block (with some arguments, for `XREAD`).

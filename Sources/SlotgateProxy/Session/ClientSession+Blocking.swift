@@ -93,6 +93,8 @@ extension ClientSession: NodeLinkOwner {
     package func link(_ link: NodeLink, received reply: FramedReply, for request: RoutedRequest) {
         if link === self.blockingLink {
             self.blockingLink(link, received: reply, for: request)
+        } else if self.replicaWait?.holds(link) == true {
+            self.waitLink(link, received: reply, for: request)
         } else {
             self.transactionLink(link, received: reply, for: request)
         }
@@ -101,6 +103,7 @@ extension ClientSession: NodeLinkOwner {
     package func linkClosed(_ link: NodeLink, connectFailed: Bool, requestsFailed: Int) {
         self.loop.links.releaseExclusive(link, of: self, reusable: false)
         self.blockingLinkClosed(link)
+        self.waitLinkClosed(link)
         self.transactionLinkClosed(link)
         self.subscriberLinkClosed(link, connectFailed: connectFailed)
     }

@@ -48,6 +48,10 @@ package final class ClientSession: ChannelInboundHandler {
     /// Commands that arrived while a blocking command was out or a command was parked; they run,
     /// in order, after it.
     var heldCommands = Deque<RESPCommand>()
+    /// The masters this client sent writes to since its last `WAIT`, and the `WAIT` in progress
+    /// (see `ClientSession+Wait`).
+    var writtenMasters: [NodeAddress] = []
+    var replicaWait: ReplicaWait?
     /// A command waiting for its unreachable node (see `ClientSession+Parking`).
     var parked: ParkedCommand?
     /// While a parked command is tried again: when its hold runs out.
@@ -64,7 +68,7 @@ package final class ClientSession: ChannelInboundHandler {
     /// Whether new commands must wait behind a blocking or parked one, or behind the end of a
     /// transaction (whose link the next `MULTI` or `WATCH` may take from the pool).
     var holdsCommands: Bool {
-        self.blockingLink != nil || self.parked != nil || self.transaction.isEnding || self.passthroughSignIn != nil
+        self.blockingLink != nil || self.parked != nil || self.transaction.isEnding || self.passthroughSignIn != nil || self.replicaWait != nil
     }
     /// Node links this client holds to itself now (transaction, blocking, subscriber links).
     var exclusiveLinkCount = 0
@@ -291,6 +295,8 @@ package final class ClientSession: ChannelInboundHandler {
             self.sendBlocking(RoutedRequest(wire: command.wire, slot: keySlot, target: .client(slot)), to: master, asking: false)
         case .park(let node):
             self.park(waitingFor: node)
+        case .wait(let anyMaster):
+            self.startWait(command, anyMaster: anyMaster, replySlot: slot)
         case .cluster(let clusterPlan):
             self.router.carryOut(clusterPlan, command, replySlot: slot)
         }
@@ -404,6 +410,7 @@ package final class ClientSession: ChannelInboundHandler {
             self.closeOutput(context)
             return
         }
+        self.sendWaitIfDue()
         if !self.awaitsFlush {
             self.awaitsFlush = true
             self.loop.flush.sessionAwaits(self)

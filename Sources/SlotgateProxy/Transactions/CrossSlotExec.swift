@@ -62,6 +62,8 @@ final class CrossSlotExec {
     var isAwaited: Bool { self.replySlot.isAwaited }
     var usesRESP3: Bool { self.replySlot.usesRESP3 }
     var nodeLogin: NodeLogins.ID { self.replySlot.nodeLogin }
+    /// A slot group's request went to `node` (see ``ReplyTarget/wrote(to:)``).
+    func wrote(to node: NodeAddress) { self.replySlot.session.wrote(to: node) }
 
     /// Starts the groups not waiting for the link's `EXEC` (already sent when there is a link).
     func begin() {

@@ -229,7 +229,7 @@ struct CommandPlannerTests {
             Issue.record("a command whose hold ran out was parked again"); return
         }
         #expect(Self.refusal(Self.plan(["BLPOP", "foo", "bar", "0"])) == ProxyErrors.crossSlot)
-        guard case .blocking(nil, Self.first) = Self.plan(["WAIT", "1", "0"]) else { Issue.record("WAIT did not get a link of its own"); return }
+        guard case .wait(anyMaster: Self.first) = Self.plan(["WAIT", "1", "0"]) else { Issue.record("WAIT was not planned as a wait for replicas"); return }
     }
 
     @Test("ACL users: NOPERM before anything else, and ACL answered about Slotgate's users")
