@@ -36,6 +36,11 @@
 #                      beside the first, as target "slotgate-before" (same --threads as the
 #                      first, the next free proxy port), so a change is measured before and
 #                      after in one run; the tables gain slotgate/slotgate-before columns
+#   --pin              give the proxies (every slotgate and the peer) the last CPU to
+#                      themselves, and the cluster's nodes, redis-benchmark and the Python
+#                      clients the others (taskset). On a small machine shared with the load,
+#                      the proxies' CPU time otherwise follows where the scheduler puts them as
+#                      much as the code: a same-binary (A/A) run then moves by 5-10%
 #   --cluster-running  use the cluster already running on --base-port (e.g. started with
 #                      deploy/local-cluster.sh start --base-port N --dir DIR) instead of
 #                      starting a fresh one, and leave it running. A peer has to be started
@@ -185,6 +190,11 @@ TARGETS=()          # direct, the slotgates, the peer
 PROXIES=()          # the targets with a PID
 declare -A TARGET_PORT=() TARGET_PID=()
 MASTER_PORTS=()
+PIN=0              # --pin: proxies on the last CPU (PROXY_CPU), everything else on the others
+PROXY_CPU=$(($(nproc) - 1))
+LOAD_CPUS="0-$((PROXY_CPU > 0 ? PROXY_CPU - 1 : 0))"
+PROXY_PREFIX=()     # taskset in front of each slotgate (--pin)
+LOAD_PREFIX=()      # taskset in front of redis-benchmark and the Python clients (--pin)
 DIRECT_TAGS=()      # redis-benchmark --cluster's hash tag of each master
 SLOT_OWNER=""       # port of the master owning {t}
 TX_OWNER=""         # port of the master owning counter:{x}
@@ -215,6 +225,7 @@ parse_args() {
     case "$1" in
       -h|--help) usage_text; exit 0 ;;
       --cluster-running) CLUSTER_RUNNING=1; shift; continue ;;
+      --pin) PIN=1; shift; continue ;;
     esac
     (($# >= 2)) || die "$1 needs a value (see --help)"
     case "$1" in
@@ -591,6 +602,22 @@ slotgate_failed() {
   die "$2"
 }
 
+# pin_processes: with --pin, the last CPU for the proxies (PROXY_CPU), the others (LOAD_CPUS)
+# for the cluster's nodes and the load; the slotgates and the load are started under taskset.
+pin_processes() {
+  ((PIN)) || return 0
+  local port pid
+  ((PROXY_CPU >= 1)) || die "--pin needs at least 2 CPUs, this machine has $(nproc)"
+  PROXY_PREFIX=(taskset -c "$PROXY_CPU")
+  LOAD_PREFIX=(taskset -c "$LOAD_CPUS")
+  for ((port = BASE_PORT; port < BASE_PORT + 6; port++)); do
+    pid=$(redis-cli -p "$port" info server 2>/dev/null | tr -d '\r' | awk -F: '$1 == "process_id" { print $2 }')
+    [[ -n "$pid" ]] || die "could not read the PID of the node on port $port"
+    taskset -a -p -c "$LOAD_CPUS" "$pid" >/dev/null || die "could not pin the node on port $port (PID $pid)"
+  done
+  log "pinned: proxies on CPU $PROXY_CPU; nodes, redis-benchmark and the Python clients on CPUs $LOAD_CPUS"
+}
+
 # start_slotgate LABEL: write its config, start it in the background, wait until it serves.
 start_slotgate() {
   local label=$1 port=${SG_PORT[$1]} conf="$RUN_DIR/$1.conf" maxclients=10000
@@ -607,7 +634,7 @@ admin-port 0
 maxclients $maxclients
 CONF
   log "starting $label (--threads ${SG_THREADS[$label]}) on 127.0.0.1:$port (log: $RUN_DIR/$label.log)"
-  "${SG_BIN[$label]:-$PROXY_BIN}" --config "$conf" </dev/null >>"$RUN_DIR/$label.log" 2>&1 &
+  "${PROXY_PREFIX[@]}" "${SG_BIN[$label]:-$PROXY_BIN}" --config "$conf" </dev/null >>"$RUN_DIR/$label.log" 2>&1 &
   SG_PID[$label]=$!
   local deadline=$((SECONDS + READY_TIMEOUT_S))
   until proxy_says "$port" PONG ping && proxy_says "$port" OK set bench:probe 1; do
@@ -755,7 +782,7 @@ bench_once() {
   local name=$1 target=$2 out rc=0
   RUN_RPS="" RUN_P99=""
   echo "--- $(date +%T) $name $target: redis-benchmark ${ARGS[*]}" | cut -c1-300 >>"$RUN_DIR/redis-benchmark.log"
-  out=$(timeout "$RUN_TIMEOUT_S" redis-benchmark "${ARGS[@]}" </dev/null \
+  out=$(timeout "$RUN_TIMEOUT_S" "${LOAD_PREFIX[@]}" redis-benchmark "${ARGS[@]}" </dev/null \
     2>>"$RUN_DIR/redis-benchmark.log") || rc=$?
   printf '%s\n' "exit status $rc" "$out" | cut -c1-300 >>"$RUN_DIR/redis-benchmark.log"
   ((rc == 0)) || return 0
@@ -772,7 +799,7 @@ bench_once() {
 tx_once() {
   local target=$1 port=$2 out tps p99 committed failed delta err
   RUN_RPS="" RUN_P99="" RUN_COUNT=0
-  out=$(timeout $((TX_SECONDS + 60)) python3 "$PY" tx "$port" "$CLIENTS" "$TX_SECONDS" "$TX_KEY" \
+  out=$(timeout $((TX_SECONDS + 60)) "${LOAD_PREFIX[@]}" python3 "$PY" tx "$port" "$CLIENTS" "$TX_SECONDS" "$TX_KEY" \
     "$TX_OWNER" </dev/null 2>>"$RUN_DIR/multi-exec.log") || {
     echo "--- $target: the client failed" >>"$RUN_DIR/multi-exec.log"
     return 0
@@ -917,6 +944,9 @@ machine_line() {
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "Machine: $(nproc) cores ($(uname -m)), Linux $(uname -r), load average at start $load;" \
     "redis $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'); $(date -u '+%Y-%m-%d %H:%M UTC')."
+  if ((PIN)); then
+    echo "Pinned (--pin): the proxies on CPU $PROXY_CPU; the nodes, redis-benchmark and the Python clients on CPUs $LOAD_CPUS."
+  fi
 }
 
 print_setup() {
@@ -1475,11 +1505,15 @@ main() {
   find_direct_tags
   flush_cluster
   run_slotgate_idle_tests
+  pin_processes
   local label
   for label in "${SG_LABELS[@]}"; do start_slotgate "$label"; done
   sleep 1
   for label in "${SG_LABELS[@]}"; do IDLE_RSS[$label]=$(rss_kb "${SG_PID[$label]}"); done
   setup_targets
+  if ((PIN)) && [[ -n "$PEER_LABEL" ]]; then
+    taskset -a -p -c "$PROXY_CPU" "${TARGET_PID[$PEER_LABEL]}" >/dev/null || die "could not pin the peer (PID ${TARGET_PID[$PEER_LABEL]})"
+  fi
   [[ -z "$PEER_LABEL" ]] || IDLE_RSS[$PEER_LABEL]=$(rss_kb "${TARGET_PID[$PEER_LABEL]}")
   log "targets: ${TARGETS[*]}; cases: ${CASES[*]}; $ROUNDS round(s); files in $RUN_DIR"
   local round t
