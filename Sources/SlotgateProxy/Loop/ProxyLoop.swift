@@ -84,7 +84,7 @@ package final class ProxyLoop {
     /// Takes new settings (a reload, `PROXY CONFIG SET`); held requests keep their deadlines.
     func apply(_ settings: RouterSettings) {
         self.settings = settings
-        self.router.settingsChanged()
+        self.router.remakePlanner()
     }
 
     /// Shutting down, after the clients: closes every node link on purpose; nobody waits for

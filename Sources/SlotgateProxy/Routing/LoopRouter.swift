@@ -56,17 +56,18 @@ package final class LoopRouter {
         }
         let runs = view.slotMap.slotRanges
         self.slotRuns = (runs.map { UInt16($0.slots.upperBound) }, runs.map { $0.shard.map(UInt16.init) ?? SlotMap.unassigned })
-        self.settingsChanged()
+        self.remakePlanner()
     }
 
     /// The monitor has no view yet; `reason` is what clients are told.
     func noView(_ reason: String) {
         self.unavailableReason = reason
-        self.settingsChanged()
+        self.remakePlanner()
     }
 
-    /// The loop took new settings (or a view came): plans follow them from now on.
-    func settingsChanged() {
+    /// The view, the reason there is none, or the loop's settings changed: plans follow them from
+    /// now on.
+    func remakePlanner() {
         self.planner = Self.planner(view: self.view, unavailableReason: self.unavailableReason, loop: self.loop)
     }
 

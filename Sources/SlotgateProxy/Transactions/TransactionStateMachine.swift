@@ -23,55 +23,6 @@ import SlotgateRESP
 /// redirect: nothing has run yet, so everything sent since `MULTI` goes again to the named node.
 /// Generic over the link so that tests need no channel.
 struct TransactionStateMachine<Link: AnyObject> {
-    /// The transaction's node: the client's own link to the master of `slot`, and what went on it.
-    struct Node {
-        var link: Link
-        /// The slot every key must be in; `nil` when only keyless commands picked the node.
-        var slot: HashSlot?
-        /// Everything sent on the link since `MULTI`, in order, while the transaction can still move
-        /// to another node as a whole; `nil` once it cannot (it began with `WATCH`, whose watch
-        /// would not move with it).
-        var replayable: [RoutedRequest]?
-        /// Replies the link has given for `replayable`'s requests so far.
-        var repliesSeen = 0
-        /// Times the transaction moved to another node.
-        var moves = 0
-    }
-
-    /// Between `MULTI` and `EXEC`/`DISCARD`.
-    struct Queue {
-        /// `nil` until a key names the node: `MULTI` was answered by Slotgate and waits, with the
-        /// keyless commands in `deferred`, to be sent once the link exists.
-        var node: Node?
-        /// Commands queued (and answered `+QUEUED` by Slotgate) before the link existed.
-        var deferred: [RESPCommand] = []
-        /// A queued command was refused (wrong arguments, keys in another slot): `EXEC` aborts.
-        var aborted = false
-        /// Commands queued since `MULTI` (`multi` in `CLIENT LIST`).
-        var queued = 0
-        /// The transaction began with `WATCH`.
-        var watched: Bool
-        /// Under `cross-slot-transactions per-slot`: the commands by slot.
-        var perSlot: PerSlotQueue?
-    }
-
-    /// `EXEC`, `DISCARD` or `UNWATCH` was sent; the transaction ends with its reply (and, for a
-    /// per-slot `EXEC`, every slot group's), and what the client sends meanwhile waits for that.
-    struct Ending {
-        var node: Node?
-        /// The per-slot `EXEC` in progress.
-        var exec: CrossSlotExec?
-        /// The commands queued, when it ends a `MULTI` (`nil` for `UNWATCH`).
-        var queued: Int?
-    }
-
-    /// The link dropped before the end: the node has forgotten the transaction.
-    struct Broken {
-        var reason: String
-        /// The commands queued, while in `MULTI`.
-        var queued: Int?
-    }
-
     enum State {
         case idle
         /// `WATCH` ran on the client's link; no `MULTI` yet. `aborted` when a `WATCH` was redirected:
@@ -110,27 +61,24 @@ struct TransactionStateMachine<Link: AnyObject> {
         }
     }
 
-    private var node: Node? {
-        switch self.state {
-        case .watching(let node, _): return node
-        case .queuing(let queue): return queue.node
-        case .ending(let ending): return ending.node
-        case .idle, .broken: return nil
-        }
-    }
+    private var node: Node? { self.readNode { $0 } }
 
     /// The client's own link to the transaction's node, once open.
-    var link: Link? {
+    var link: Link? { self.readNode { $0.link } }
+
+    /// The slot every key must be in, once a key named it.
+    var slot: HashSlot? { self.readNode { $0.slot } }
+
+    /// `read` of the transaction's node, `nil` when it has none; reads one field without copying
+    /// the node (its requests) out of the state.
+    private func readNode<Value>(_ read: (Node) -> Value?) -> Value? {
         switch self.state {
-        case .watching(let node, _): return node.link
-        case .queuing(let queue): return queue.node?.link
-        case .ending(let ending): return ending.node?.link
+        case .watching(let node, _): return read(node)
+        case .queuing(let queue): return queue.node.flatMap(read)
+        case .ending(let ending): return ending.node.flatMap(read)
         case .idle, .broken: return nil
         }
     }
-
-    /// The slot every key must be in, once a key named it.
-    var slot: HashSlot? { self.node?.slot }
 
     /// The per-slot `EXEC` in progress.
     var crossSlotExec: CrossSlotExec? {
